@@ -1,0 +1,87 @@
+"""typedprop: heterogeneous, statically typed reverse-mode automatic differentiation.
+
+Write a function that computes a result from ``BVar``s; ``grad_bp`` gives its gradient, of the
+input's own type. Start with ``grad_bp``/``backprop``/``eval_bp`` (``typedprop.backprop``), the
+functions in ``typedprop.functions``, and ``op1``/``op2`` (``typedprop.op``) for operations of
+your own; ``typedprop.testing.check_grad`` verifies gradients against finite differences.
+"""
+
+from typedprop._core import BVar as BVar
+from typedprop.backprop import auto as auto
+from typedprop.backprop import backprop as backprop
+from typedprop.backprop import backprop2 as backprop2
+from typedprop.backprop import backprop_n as backprop_n
+from typedprop.backprop import backprop_with as backprop_with
+from typedprop.backprop import backprop_with2 as backprop_with2
+from typedprop.backprop import backprop_with_n as backprop_with_n
+from typedprop.backprop import collect_var as collect_var
+from typedprop.backprop import eval_bp as eval_bp
+from typedprop.backprop import eval_bp2 as eval_bp2
+from typedprop.backprop import eval_bp_n as eval_bp_n
+from typedprop.backprop import grad_bp as grad_bp
+from typedprop.backprop import grad_bp2 as grad_bp2
+from typedprop.backprop import grad_bp_n as grad_bp_n
+from typedprop.backprop import sequence_var as sequence_var
+from typedprop.classes import Backprop as Backprop
+from typedprop.classes import add as add
+from typedprop.classes import one as one
+from typedprop.classes import register_backprop as register_backprop
+from typedprop.classes import zero as zero
+from typedprop.errors import EscapedBVarError as EscapedBVarError
+from typedprop.errors import GradientCheckError as GradientCheckError
+from typedprop.errors import MissingInstanceError as MissingInstanceError
+from typedprop.errors import NonScalarOutputError as NonScalarOutputError
+from typedprop.errors import ShapeError as ShapeError
+from typedprop.errors import TypedpropError as TypedpropError
+from typedprop.op import Op as Op
+from typedprop.op import lift_op1 as lift_op1
+from typedprop.op import lift_op2 as lift_op2
+from typedprop.op import lift_op3 as lift_op3
+from typedprop.op import lift_op_n as lift_op_n
+from typedprop.op import no_grad as no_grad
+from typedprop.op import op1 as op1
+from typedprop.op import op2 as op2
+from typedprop.op import op3 as op3
+from typedprop.op import op_iso as op_iso
+from typedprop.op import op_n as op_n
+
+__all__ = [
+    "Backprop",
+    "BVar",
+    "EscapedBVarError",
+    "GradientCheckError",
+    "MissingInstanceError",
+    "NonScalarOutputError",
+    "Op",
+    "ShapeError",
+    "TypedpropError",
+    "add",
+    "auto",
+    "backprop",
+    "backprop2",
+    "backprop_n",
+    "backprop_with",
+    "backprop_with2",
+    "backprop_with_n",
+    "collect_var",
+    "eval_bp",
+    "eval_bp2",
+    "eval_bp_n",
+    "grad_bp",
+    "grad_bp2",
+    "grad_bp_n",
+    "lift_op1",
+    "lift_op2",
+    "lift_op3",
+    "lift_op_n",
+    "no_grad",
+    "one",
+    "op1",
+    "op2",
+    "op3",
+    "op_iso",
+    "op_n",
+    "register_backprop",
+    "sequence_var",
+    "zero",
+]

@@ -1,0 +1,336 @@
+"""The rules behind ``BVar``'s operators: arithmetic, ``@``, indexing, transposes, broadcasting.
+
+Each op is its forward function with one vector-Jacobian product per argument beside it (``g``
+the output's gradient, ``ans`` the output, ``x, y`` the arguments). The products are written with
+these same ops, so they are differentiable again (second derivatives). Broadcasting arguments get
+their gradients summed back to their own shape by ``unbroadcast``.
+"""
+
+from __future__ import annotations
+
+import operator
+from typing import Any
+
+import numpy as np
+
+from typedprop import classes
+from typedprop._core import BVar, Op, _apply1, _apply2, _Partial, deep_value
+
+# --- shapes and broadcasting ---
+
+
+def shape_of(v: Any) -> tuple[int, ...] | None:
+    """The array shape of a value (``()`` for a number), or ``None`` for a non-array value."""
+    t = type(v)
+    if t is np.ndarray:
+        return v.shape  # type: ignore[no-any-return]
+    if t is float or t is int:
+        return ()
+    if t is BVar:
+        return shape_of(v.value)
+    if isinstance(v, np.generic | complex | float | int):
+        return ()
+    s = getattr(v, "shape", None)
+    return s if isinstance(s, tuple) else None
+
+
+def unbroadcast(g: Any, x: Any) -> Any:
+    """``g`` summed back to the shape of ``x``, the argument numpy broadcast to make it."""
+    if type(x) is np.ndarray and type(g) is np.ndarray and g.shape == x.shape:
+        return g
+    sx = shape_of(x)
+    if sx is None:
+        return g
+    sg = shape_of(g)
+    if sg is None or sg == sx:
+        return g
+    return _apply2(SUM_TO, g, sx)
+
+
+def _sum_to(x: Any, shape: tuple[int, ...]) -> Any:
+    xs = np.shape(x)
+    lead = len(xs) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and xs[lead + i] != 1
+    )
+    out = np.sum(x, axis=axes)
+    return out.reshape(shape) if shape else out
+
+
+def _broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
+    if not shape:
+        return x
+    out = np.empty(shape, np.result_type(x))
+    out[...] = x
+    return out
+
+
+SUM_TO: Op = Op(
+    "sum_to",
+    2,
+    fwd=_sum_to,
+    vjps=(lambda g, ans, x, shape: _apply2(BROADCAST_TO, g, shape_of(x)), None),
+)
+BROADCAST_TO: Op = Op(
+    "broadcast_to",
+    2,
+    fwd=_broadcast_to,
+    vjps=(lambda g, ans, x, shape: _apply2(SUM_TO, g, shape_of(x)), None),
+)
+
+
+def _reshape(x: Any, shape: tuple[int, ...]) -> Any:
+    return np.reshape(x, shape)
+
+
+RESHAPE: Op = Op(
+    "reshape",
+    2,
+    fwd=_reshape,
+    vjps=(lambda g, ans, x, shape: _apply2(RESHAPE, g, shape_of(x)), None),
+)
+
+
+def _sum_axis(x: Any, spec: tuple[int | None, bool]) -> Any:
+    axis, keepdims = spec
+    return np.sum(x, axis=axis, keepdims=keepdims)
+
+
+def _sum_axis_vjp(g: Any, ans: Any, x: Any, spec: tuple[int | None, bool]) -> Any:
+    axis, keepdims = spec
+    sx = shape_of(x)
+    assert sx is not None
+    if axis is not None and not keepdims:
+        kept = list(sx)
+        kept[axis] = 1
+        g = _apply2(RESHAPE, g, tuple(kept))
+    return _apply2(BROADCAST_TO, g, sx)
+
+
+SUM_AXIS: Op = Op("sum", 2, fwd=_sum_axis, vjps=(_sum_axis_vjp, None))
+
+
+def sum_axis(x: Any, axis: int | None = None, keepdims: bool = False) -> Any:
+    """``np.sum(x, axis, keepdims=keepdims)``, differentiable."""
+    return _apply2(SUM_AXIS, x, (axis, keepdims))
+
+
+# --- arithmetic ---
+
+ADD: Op = Op(
+    "+",
+    2,
+    fwd=operator.add,
+    vjps=(
+        lambda g, ans, x, y: unbroadcast(g, x),
+        lambda g, ans, x, y: unbroadcast(g, y),
+    ),
+)
+SUB: Op = Op(
+    "-",
+    2,
+    fwd=operator.sub,
+    vjps=(
+        lambda g, ans, x, y: unbroadcast(g, x),
+        lambda g, ans, x, y: unbroadcast(-g, y),
+    ),
+)
+MUL: Op = Op(
+    "*",
+    2,
+    fwd=operator.mul,
+    vjps=(
+        lambda g, ans, x, y: unbroadcast(g * y, x),
+        lambda g, ans, x, y: unbroadcast(g * x, y),
+    ),
+)
+DIV: Op = Op(
+    "/",
+    2,
+    fwd=operator.truediv,
+    vjps=(
+        lambda g, ans, x, y: unbroadcast(g / y, x),
+        lambda g, ans, x, y: unbroadcast(-(g * ans) / y, y),
+    ),
+)
+
+
+def _pow_vjp_y(g: Any, ans: Any, x: Any, y: Any) -> Any:
+    from typedprop.functions import log
+
+    return unbroadcast(g * ans * log(x), y)
+
+
+POW: Op = Op(
+    "**",
+    2,
+    fwd=operator.pow,
+    vjps=(lambda g, ans, x, y: unbroadcast(g * y * x ** (y - 1), x), _pow_vjp_y),
+)
+NEG: Op = Op("neg", 1, fwd=operator.neg, vjps=(lambda g, ans, x: -g,))
+ABS: Op = Op("abs", 1, fwd=abs, vjps=(lambda g, ans, x: g * np.sign(deep_value(x)),))
+BP_ADD: Op = Op(
+    "add",
+    2,
+    fwd=classes.add,
+    vjps=(lambda g, ans, x, y: g, lambda g, ans, x, y: g),
+)
+
+# --- products and transposes ---
+
+
+def ndim_of(v: Any) -> int:
+    """The number of dimensions of a value (0 for a number)."""
+    s = shape_of(v)
+    return len(s) if s is not None else 0
+
+
+def _outer(x: Any, y: Any) -> Any:
+    # np.dot of (n, 1) by (1, m) is about twice as fast as np.outer here (bench/rank1.py)
+    return np.dot(x[:, None], y[None, :])
+
+
+OUTER: Op = Op(
+    "outer",
+    2,
+    fwd=_outer,
+    vjps=(
+        lambda g, ans, x, y: _apply2(MATMUL, g, y),
+        lambda g, ans, x, y: _apply2(MATMUL, x, g),
+    ),
+)
+TRANSPOSE: Op = Op(
+    "transpose", 1, fwd=np.transpose, vjps=(lambda g, ans, x: _apply1(TRANSPOSE, g),)
+)
+
+
+def _matmul_vjp_x(g: Any, ans: Any, x: Any, y: Any) -> Any:
+    nx, ny = ndim_of(x), ndim_of(y)
+    if ny == 1:
+        if nx == 1:
+            return g * y
+        if nx == 2:
+            return _apply2(OUTER, g, y)
+    elif nx == 1:
+        return _apply2(MATMUL, y, g) if ny == 2 else _matmul_general(g, x, y, 0)
+    elif nx == 2 and ny == 2:
+        return _apply2(MATMUL, g, _apply1(TRANSPOSE, y))
+    return _matmul_general(g, x, y, 0)
+
+
+def _matmul_vjp_y(g: Any, ans: Any, x: Any, y: Any) -> Any:
+    nx, ny = ndim_of(x), ndim_of(y)
+    if nx == 1:
+        if ny == 1:
+            return g * x
+        if ny == 2:
+            return _apply2(OUTER, x, g)
+    elif ny == 1:
+        return _apply2(MATMUL, g, x) if nx == 2 else _matmul_general(g, x, y, 1)
+    elif nx == 2 and ny == 2:
+        return _apply2(MATMUL, _apply1(TRANSPOSE, x), g)
+    return _matmul_general(g, x, y, 1)
+
+
+def _swap(v: Any) -> Any:
+    return _apply2(SWAP_LAST, v, None)
+
+
+SWAP_LAST: Op = Op(
+    "swap_last_axes",
+    2,
+    fwd=lambda x, _: np.swapaxes(x, -1, -2),
+    vjps=(lambda g, ans, x, _: _apply2(SWAP_LAST, g, None), None),
+)
+
+
+def _matmul_general(g: Any, x: Any, y: Any, which: int) -> Any:
+    """The gradient of a stacked (3-d and up) matmul: promote vectors, transpose, sum back."""
+    sx, sy = shape_of(x), shape_of(y)
+    assert sx is not None
+    assert sy is not None
+    x2 = _apply2(RESHAPE, x, (1, *sx)) if len(sx) == 1 else x
+    y2 = _apply2(RESHAPE, y, (*sy, 1)) if len(sy) == 1 else y
+    sg = shape_of(g)
+    assert sg is not None
+    g2 = g
+    if len(sx) == 1:
+        g2 = _apply2(RESHAPE, g2, (*sg[:-1], 1, sg[-1]) if len(sy) > 1 else (*sg, 1))
+        sg = shape_of(g2)
+        assert sg is not None
+    if len(sy) == 1:
+        g2 = _apply2(RESHAPE, g2, (*sg, 1))
+    if which == 0:
+        r = _apply2(MATMUL, g2, _swap(y2))
+        return _apply2(RESHAPE, unbroadcast(r, x2), sx)
+    r = _apply2(MATMUL, _swap(x2), g2)
+    return _apply2(RESHAPE, unbroadcast(r, y2), sy)
+
+
+MATMUL: Op = Op("@", 2, fwd=operator.matmul, vjps=(_matmul_vjp_x, _matmul_vjp_y))
+
+# --- indexing ---
+
+
+def _hashable_index(key: Any) -> bool:
+    t = type(key)
+    if t is int or isinstance(key, np.integer):
+        return True
+    return t is tuple and all(type(k) is int or isinstance(k, np.integer) for k in key)
+
+
+def _getitem_vjp(g: Any, ans: Any, x: Any, key: Any) -> Any:
+    xv = deep_value(x)
+    if isinstance(xv, np.ndarray):
+        if _hashable_index(key):
+            return _Partial(x, _assemble_array, {key: g})
+        return _apply2(SCATTER, g, (key, xv.shape, classes.zero(xv).dtype))
+    if isinstance(xv, tuple | list):
+        n = len(xv)
+        if isinstance(key, slice):
+            return _Partial(x, _assemble_sequence, dict(zip(range(n)[key], g, strict=True)))
+        return _Partial(x, _assemble_sequence, {operator.index(key) % n: g})
+    if isinstance(xv, dict):
+        return _Partial(x, _assemble_dict, {key: g})
+    raise TypeError(f"indexing a BVar of {type(xv).__name__} has no gradient rule")
+
+
+def _assemble_sequence(container: Any, parts: dict[Any, Any]) -> Any:
+    xv = deep_value(container)
+    elems = [parts[i] if i in parts else classes.zero(e) for i, e in enumerate(xv)]
+    return classes.instance_for(xv).rebuild(xv, elems)
+
+
+def _assemble_dict(container: Any, parts: dict[Any, Any]) -> Any:
+    xv = deep_value(container)
+    return {k: parts[k] if k in parts else classes.zero(v) for k, v in xv.items()}
+
+
+def _assemble_array(container: Any, parts: dict[Any, Any]) -> Any:
+    xv = deep_value(container)
+    z = classes.zero(xv)
+    if any(type(v) is BVar for v in parts.values()):
+        total: Any = None
+        for k, v in parts.items():
+            s = _apply2(SCATTER, v, (k, xv.shape, z.dtype))
+            total = s if total is None else total + s
+        return total
+    for k, v in parts.items():
+        z[k] += v
+    return z
+
+
+def _scatter(g: Any, spec: tuple[Any, tuple[int, ...], Any]) -> Any:
+    key, shape, dtype = spec
+    z = np.zeros(shape, dtype)
+    np.add.at(z, key, g)
+    return z
+
+
+GETITEM: Op = Op("[]", 2, fwd=operator.getitem, vjps=(_getitem_vjp, None))
+SCATTER: Op = Op(
+    "scatter",
+    2,
+    fwd=_scatter,
+    vjps=(lambda g, ans, x, spec: _apply2(GETITEM, g, spec[0]), None),
+)

@@ -1,0 +1,498 @@
+"""The engine: ``BVar``, the tape, ``Op`` and the reverse sweep.
+
+A ``BVar`` is a value with a place on a tape. Applying an ``Op`` to ``BVar`` arguments computes
+the value and appends a node (the op, its output, its argument values and the tape indices of its
+``BVar`` arguments) to the tape of the call that made them. The reverse sweep walks the nodes from
+the output back to the inputs, calling each op's vector-Jacobian products and summing the
+contributions with the ``Backprop`` ``add`` of each value's type.
+
+Higher order. Each ``grad_bp`` call makes a tape with a fresh, increasing id. When arguments come
+from several tapes, the newest tape owns the operation and sees the others' ``BVar``s as constant
+values; the forward computation is then applied to those (older) ``BVar``s, so it is recorded on
+their tapes too. Derivative rules are written with typedprop's own operations, so a gradient
+computed from ``BVar`` values is itself a ``BVar`` of the enclosing call, and can be differentiated
+again. Nothing is global: a tape lives in its call, and calls in threads never meet.
+
+Sparse gradients of containers. Reading one element of a tuple (or one field of a record) must
+not cost a zero-filled copy of the whole container per read. Such reads return a ``_Partial``: the
+element gradients by key, merged by key as they accumulate and assembled into one full gradient
+only when the container's node is reached, so ``k`` reads cost O(k) plus one assembly.
+
+The public face of this module is ``typedprop.backprop`` (runners) and ``typedprop.op`` (builders).
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+import numpy as np
+
+from typedprop import classes
+from typedprop.errors import EscapedBVarError, ShapeError
+
+T = TypeVar("T")
+
+_tape_ids = itertools.count(1)
+
+
+class _Tape:
+    """The nodes one call records; ``active`` until that call returns."""
+
+    __slots__ = ("active", "id", "nodes", "recording")
+
+    def __init__(self, recording: bool) -> None:
+        self.id = next(_tape_ids)
+        self.nodes: list[Any] = []
+        self.active = True
+        self.recording = recording
+
+
+_CONST = _Tape(recording=False)
+_CONST.id = 0  # older than every call's tape: a constant never owns an operation it shares
+
+
+class BVar(Generic[T]):
+    """A value inside a differentiable computation: what ``grad_bp`` hands your function.
+
+    ``x.value`` is the current value. Python's operators (``+ - * / ** @``, unary ``-``, ``abs``,
+    indexing) and typedprop's functions record themselves when given a ``BVar``; comparisons
+    compare values and carry no gradient, so ``if x < 0:`` branches. A ``BVar`` belongs to the
+    call that made it: using one after that call has returned raises ``EscapedBVarError``.
+
+    Example:
+        >>> from typedprop import grad_bp
+        >>> grad_bp(lambda x: x * x + 3.0 * x, 2.0)
+        7.0
+    """
+
+    __slots__ = ("_index", "_tape", "value")
+    __array_ufunc__ = None  # numpy operators defer to our reflected ones: ndarray + BVar works
+
+    def __init__(self, value: T, tape: _Tape = _CONST, index: int = -1) -> None:
+        self.value = value
+        self._tape = tape
+        self._index = index
+
+    def __repr__(self) -> str:
+        kind = "constant " if self._tape is _CONST else ""
+        return f"BVar({kind}{self.value!r})"
+
+    # --- arithmetic: each records one op node; rules live in typedprop._arith ---
+
+    def __add__(self, other: BVar[Any] | T | float) -> BVar[T]:
+        return _bv2(_arith.ADD, self, other)
+
+    def __radd__(self, other: T | float) -> BVar[T]:  # other + self
+        return _bv2(_arith.ADD, other, self)
+
+    def __sub__(self, other: BVar[Any] | T | float) -> BVar[T]:
+        return _bv2(_arith.SUB, self, other)
+
+    def __rsub__(self, other: T | float) -> BVar[T]:  # other - self
+        return _bv2(_arith.SUB, other, self)
+
+    def __mul__(self, other: BVar[Any] | T | float) -> BVar[T]:
+        return _bv2(_arith.MUL, self, other)
+
+    def __rmul__(self, other: T | float) -> BVar[T]:  # other * self
+        return _bv2(_arith.MUL, other, self)
+
+    def __truediv__(self, other: BVar[Any] | T | float) -> BVar[T]:
+        return _bv2(_arith.DIV, self, other)
+
+    def __rtruediv__(self, other: T | float) -> BVar[T]:  # other / self
+        return _bv2(_arith.DIV, other, self)
+
+    def __pow__(self, other: BVar[Any] | T | float) -> BVar[T]:
+        return _bv2(_arith.POW, self, other)
+
+    def __rpow__(self, other: T | float) -> BVar[T]:  # other ** self
+        return _bv2(_arith.POW, other, self)
+
+    def __matmul__(self, other: BVar[Any] | T) -> BVar[T]:
+        return _bv2(_arith.MATMUL, self, other)
+
+    def __rmatmul__(self, other: T) -> BVar[T]:  # other @ self
+        return _bv2(_arith.MATMUL, other, self)
+
+    def __neg__(self) -> BVar[T]:
+        return _bv1(_arith.NEG, self)
+
+    def __pos__(self) -> BVar[T]:
+        return self
+
+    def __abs__(self) -> BVar[T]:
+        return _bv1(_arith.ABS, self)
+
+    def __getitem__(self, key: Any) -> BVar[Any]:
+        while type(key) is BVar:  # an index carries no gradient
+            key = key.value
+        return _bv2(_arith.GETITEM, self, key)
+
+    @property
+    def T(self) -> BVar[T]:
+        """The transpose (reversed axes) of an array value."""
+        return _bv1(_arith.TRANSPOSE, self)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape of the value (``()`` for a number)."""
+        return np.shape(deep_value(self))
+
+    @property
+    def ndim(self) -> int:
+        """The number of dimensions of the value (0 for a number)."""
+        return len(self.shape)
+
+    def __len__(self) -> int:
+        return len(deep_value(self))
+
+    def __iter__(self) -> Any:
+        for i in range(len(self)):
+            yield self[i]
+
+    # --- comparisons: values only, no gradient ---
+
+    def __lt__(self, other: object) -> Any:
+        return deep_value(self) < deep_value(other)
+
+    def __le__(self, other: object) -> Any:
+        return deep_value(self) <= deep_value(other)
+
+    def __gt__(self, other: object) -> Any:
+        return deep_value(self) > deep_value(other)
+
+    def __ge__(self, other: object) -> Any:
+        return deep_value(self) >= deep_value(other)
+
+    def __eq__(self, other: object) -> Any:
+        return deep_value(self) == deep_value(other)
+
+    def __ne__(self, other: object) -> Any:
+        return deep_value(self) != deep_value(other)
+
+    __hash__ = None  # type: ignore[assignment]  # equality compares values
+
+    def __bool__(self) -> bool:
+        return bool(deep_value(self))
+
+
+def deep_value(x: Any) -> Any:
+    """``x`` with every layer of ``BVar`` (one per enclosing call) taken off."""
+    while type(x) is BVar:
+        x = x.value
+    return x
+
+
+class Op:
+    """A differentiable function: a forward computation with its vector-Jacobian products.
+
+    Build one with ``op1``/``op2``/``op3``/``op_n`` (from a function returning the value and a
+    pullback) or ``op_iso``; call it on plain values (no tape, no overhead beyond the call) or on
+    ``BVar``s (one node on the tape). Built-in operations use the split form: ``fwd`` computes
+    the value, ``vjps[k](g, ans, *args)`` the gradient of argument ``k`` (``None``: no gradient).
+    """
+
+    __slots__ = ("arity", "fwd", "name", "pull", "vjps")
+
+    def __init__(
+        self,
+        name: str,
+        arity: int,
+        *,
+        fwd: Callable[..., Any] | None = None,
+        vjps: Sequence[Callable[..., Any] | None] | None = None,
+        pull: Callable[..., tuple[Any, Callable[[Any], Any]]] | None = None,
+    ) -> None:
+        if (pull is None) == (fwd is None or vjps is None):
+            raise TypeError(f"Op {name!r}: give either fwd and vjps, or pull")
+        self.name = name
+        self.arity = arity
+        self.fwd = fwd if fwd is not None else _value_of(pull)  # type: ignore[arg-type]
+        self.vjps = tuple(vjps) if vjps is not None else None
+        self.pull = pull
+
+    def __repr__(self) -> str:
+        return f"<Op {self.name}/{self.arity}>"
+
+    def __call__(self, *args: Any) -> Any:
+        if len(args) != self.arity:
+            raise TypeError(f"op {self.name!r} takes {self.arity} arguments, got {len(args)}")
+        if self.arity == 1:
+            return _apply1(self, args[0])
+        if self.arity == 2:
+            return _apply2(self, args[0], args[1])
+        return _apply_n(self, args)
+
+
+def _value_of(pull: Callable[..., tuple[Any, Any]]) -> Callable[..., Any]:
+    """The forward-only function of a pullback-style op: its value, pullback dropped."""
+
+    def fwd(*args: Any) -> Any:
+        return pull(*args)[0]
+
+    return fwd
+
+
+def _escaped(tape: _Tape) -> EscapedBVarError:
+    return EscapedBVarError(
+        "a BVar was used after the grad_bp/eval_bp/backprop call that made it had returned: "
+        "BVars belong to the function being differentiated. Return the values you need from "
+        "that function (or read bvar.value inside it) instead of keeping the BVar"
+    )
+
+
+# --- applying an op: find the owning tape, compute, record ---
+
+
+def _apply1(op: Op, x: Any) -> Any:
+    if type(x) is not BVar:
+        return op.fwd(x)
+    tape = x._tape
+    if not tape.active:
+        raise _escaped(tape)
+    v = x.value
+    pb = None
+    if op.pull is not None:
+        ans, pb = _pull(op, (v,))
+    elif type(v) is BVar:
+        ans = _apply1(op, v)
+    else:
+        ans = op.fwd(v)
+    if tape.recording:
+        nodes = tape.nodes
+        nodes.append((op, ans, (v,), (x._index,), pb))
+        return BVar(ans, tape, len(nodes) - 1)
+    return BVar(ans, tape)
+
+
+def _apply2(op: Op, x: Any, y: Any) -> Any:
+    if type(x) is BVar:
+        tape = x._tape
+        if type(y) is BVar and y._tape is not tape:
+            if y._tape.id > tape.id:
+                tape = y._tape
+                xv, px = _lower(x), -1
+                yv, py = y.value, y._index
+            else:
+                xv, px = x.value, x._index
+                yv, py = _lower(y), -1
+        else:
+            xv, px = x.value, x._index
+            if type(y) is BVar:
+                yv, py = y.value, y._index
+            else:
+                yv, py = y, -1
+    elif type(y) is BVar:
+        tape = y._tape
+        xv, px = x, -1
+        yv, py = y.value, y._index
+    else:
+        return op.fwd(x, y)
+    if not tape.active:
+        raise _escaped(tape)
+    pb = None
+    if op.pull is not None:
+        ans, pb = _pull(op, (xv, yv))
+    elif type(xv) is BVar or type(yv) is BVar:
+        ans = _apply2(op, xv, yv)
+    else:
+        ans = op.fwd(xv, yv)
+    if tape.recording:
+        nodes = tape.nodes
+        nodes.append((op, ans, (xv, yv), (px, py), pb))
+        return BVar(ans, tape, len(nodes) - 1)
+    return BVar(ans, tape)
+
+
+def _apply_n(op: Op, args: Sequence[Any]) -> Any:
+    tape = None
+    for a in args:
+        if type(a) is BVar and (tape is None or a._tape.id > tape.id):
+            tape = a._tape
+    if tape is None:
+        return op.fwd(*args)
+    if not tape.active:
+        raise _escaped(tape)
+    vals = []
+    parents = []
+    for a in args:
+        if type(a) is BVar and a._tape is tape:
+            vals.append(a.value)
+            parents.append(a._index)
+        else:
+            vals.append(_lower(a))
+            parents.append(-1)
+    pb = None
+    if op.pull is not None:
+        ans, pb = _pull(op, vals)
+    elif any(type(v) is BVar for v in vals):
+        ans = _apply_n(op, vals)
+    else:
+        ans = op.fwd(*vals)
+    if tape.recording:
+        nodes = tape.nodes
+        nodes.append((op, ans, tuple(vals), tuple(parents), pb))
+        return BVar(ans, tape, len(nodes) - 1)
+    return BVar(ans, tape)
+
+
+def _lower(x: Any) -> Any:
+    """An argument the owning tape treats as a constant: a constant ``BVar`` is its plain value;
+    an older call's ``BVar`` stays itself, so the forward computation records on its tape."""
+    if type(x) is BVar and x._tape is _CONST:
+        return x.value
+    return x
+
+
+def _pull(op: Op, vals: Sequence[Any]) -> tuple[Any, Any]:
+    assert op.pull is not None
+    try:
+        return op.pull(*vals)
+    except TypeError as e:
+        if any(type(v) is BVar for v in vals):
+            raise TypeError(
+                f"op {op.name!r} was given a BVar of an enclosing grad_bp call (a nested "
+                f"derivative); to be differentiated twice its forward and pullback must be "
+                f"written with typedprop operations, not raw numpy ({e})"
+            ) from e
+        raise
+
+
+# --- sparse container gradients ---
+
+
+class _Partial:
+    """Gradients of some elements of a container, by key, not yet assembled."""
+
+    __slots__ = ("assemble", "container", "parts")
+
+    def __init__(
+        self,
+        container: Any,
+        assemble: Callable[[Any, dict[Any, Any]], Any],
+        parts: dict[Any, Any],
+    ) -> None:
+        self.container = container
+        self.assemble = assemble
+        self.parts = parts
+
+    def full(self) -> Any:
+        return self.assemble(self.container, self.parts)
+
+
+def accumulate(a: Any, b: Any) -> Any:
+    """The sum of two gradient contributions to one value (either may be sparse)."""
+    ta = type(a)
+    tb = type(b)
+    if ta is _Partial:
+        if tb is _Partial:
+            parts = a.parts
+            for k, v in b.parts.items():
+                parts[k] = v if k not in parts else accumulate(parts[k], v)
+            return a
+        a = a.full()
+    elif tb is _Partial:
+        b = b.full()
+    if ta is np.ndarray or ta is float:
+        return a + b
+    if ta is BVar or tb is BVar:
+        return _bv2(_arith.BP_ADD, a, b)
+    return classes.add(a, b)
+
+
+def materialize(g: Any) -> Any:
+    """A gradient as a full value of its type."""
+    return g.full() if type(g) is _Partial else g
+
+
+# --- the reverse sweep ---
+
+
+def backward(nodes: list[Any], out: int, seed: Any, n_inputs: int, free: bool) -> list[Any]:
+    """Gradients of the first ``n_inputs`` tape entries, from ``seed`` at entry ``out``.
+
+    With ``free`` the nodes are dropped as they are used, so the memory of the forward values
+    goes back as the sweep proceeds. Entries with no gradient are ``None``.
+    """
+    grads: list[Any] = [None] * (out + 1)
+    grads[out] = seed
+    for i in range(out, n_inputs - 1, -1):
+        g = grads[i]
+        if g is None:
+            continue
+        op, ans, vals, parents, pb = nodes[i]
+        if free:
+            grads[i] = None
+            nodes[i] = None
+        if type(g) is _Partial:
+            g = g.full()
+        if pb is None:
+            vjps = op.vjps
+            for k in range(len(parents)):
+                p = parents[k]
+                if p < 0:
+                    continue
+                vjp = vjps[k]
+                if vjp is None:
+                    continue
+                gk = vjp(g, ans, *vals)
+                if gk is None:
+                    continue
+                cur = grads[p]
+                grads[p] = gk if cur is None else accumulate(cur, gk)
+        else:
+            gs = _user_grads(op, pb(g), vals)
+            for k in range(len(parents)):
+                p = parents[k]
+                gk = gs[k]
+                if p < 0 or gk is None:
+                    continue
+                cur = grads[p]
+                grads[p] = gk if cur is None else accumulate(cur, gk)
+    return grads[:n_inputs]
+
+
+def _user_grads(op: Op, gs: Any, vals: Sequence[Any]) -> Sequence[Any]:
+    """A pullback's result, checked: one gradient per argument, each of its argument's shape."""
+    if op.arity == 1:
+        gs = (gs,)
+    elif not isinstance(gs, tuple | list) or len(gs) != op.arity:
+        got = f"{len(gs)} values" if isinstance(gs, tuple | list) else type(gs).__name__
+        raise TypeError(
+            f"op {op.name!r}: its pullback must return a tuple of {op.arity} gradients, "
+            f"one per argument, but returned {got}"
+        )
+    for k, (gk, v) in enumerate(zip(gs, vals, strict=True)):
+        v = deep_value(v)
+        if type(v) is np.ndarray and gk is not None and np.shape(deep_value(gk)) != v.shape:
+            raise ShapeError(
+                f"op {op.name!r}: its pullback returned a gradient of shape "
+                f"{np.shape(deep_value(gk))} for argument {k} of shape {v.shape}; a gradient "
+                f"has its argument's shape"
+            )
+    return gs  # type: ignore[no-any-return]
+
+
+class _BVarBackprop(classes.Backprop[BVar[Any]]):
+    """Gradients that are themselves ``BVar``s (a nested derivative) add on their tape."""
+
+    def zero(self, x: BVar[Any]) -> Any:
+        return classes.zero(deep_value(x))
+
+    def add(self, x: Any, y: Any) -> Any:
+        return _bv2(_arith.BP_ADD, x, y)
+
+    def one(self, x: BVar[Any]) -> Any:
+        return classes.one(deep_value(x))
+
+
+classes.register_backprop(BVar, _BVarBackprop(), lifted=True)
+
+# The appliers as BVar's operators see them: a BVar argument always gives a BVar.
+_bv1: Callable[[Op, Any], BVar[Any]] = _apply1
+_bv2: Callable[[Op, Any, Any], BVar[Any]] = _apply2
+
+from typedprop import _arith  # noqa: E402  - the operator rules need BVar and Op first

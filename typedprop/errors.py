@@ -1,0 +1,41 @@
+"""The typed exceptions typedprop raises for user mistakes.
+
+Every message says what happened, with the values involved, and what to do about it. Catch
+``TypedpropError`` to handle them all; shape problems are also ``ValueError`` and misuse of the
+API is also ``TypeError``, so code that catches the builtin kinds keeps working.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "EscapedBVarError",
+    "GradientCheckError",
+    "MissingInstanceError",
+    "NonScalarOutputError",
+    "ShapeError",
+    "TypedpropError",
+]
+
+
+class TypedpropError(Exception):
+    """Base class of every error typedprop raises on purpose."""
+
+
+class ShapeError(TypedpropError, ValueError):
+    """Operands or values whose dimensions do not fit the operation or the declared type."""
+
+
+class MissingInstanceError(TypedpropError, TypeError):
+    """A value whose type has no ``Backprop`` instance (no ``zero``/``add``/``one``)."""
+
+
+class EscapedBVarError(TypedpropError, RuntimeError):
+    """A ``BVar`` used after the ``grad_bp``/``eval_bp`` call that made it has returned."""
+
+
+class NonScalarOutputError(TypedpropError, ValueError):
+    """``grad_bp``/``backprop`` given a function whose output is not a single number."""
+
+
+class GradientCheckError(TypedpropError, AssertionError):
+    """``check_grad`` found reverse-mode derivatives that disagree with finite differences."""
