@@ -33,6 +33,7 @@ from typedprop import classes
 from typedprop.errors import EscapedBVarError, ShapeError
 
 T = TypeVar("T")
+T_co = TypeVar("T_co", covariant=True)
 
 _tape_ids = itertools.count(1)
 
@@ -53,7 +54,7 @@ _CONST = _Tape(recording=False)
 _CONST.id = 0  # older than every call's tape: a constant never owns an operation it shares
 
 
-class BVar(Generic[T]):
+class BVar(Generic[T_co]):
     """A value inside a differentiable computation: what ``grad_bp`` hands your function.
 
     ``x.value`` is the current value. Python's operators (``+ - * / ** @``, unary ``-``, ``abs``,
@@ -70,7 +71,7 @@ class BVar(Generic[T]):
     __slots__ = ("_index", "_tape", "value")
     __array_ufunc__ = None  # numpy operators defer to our reflected ones: ndarray + BVar works
 
-    def __init__(self, value: T, tape: _Tape = _CONST, index: int = -1) -> None:
+    def __init__(self, value: T_co, tape: _Tape = _CONST, index: int = -1) -> None:
         self.value = value
         self._tape = tape
         self._index = index
@@ -81,49 +82,49 @@ class BVar(Generic[T]):
 
     # --- arithmetic: each records one op node; rules live in typedprop._arith ---
 
-    def __add__(self, other: BVar[Any] | T | float) -> BVar[T]:
+    def __add__(self, other: object) -> BVar[T_co]:
         return _bv2(_arith.ADD, self, other)
 
-    def __radd__(self, other: T | float) -> BVar[T]:  # other + self
+    def __radd__(self, other: object) -> BVar[T_co]:  # other + self
         return _bv2(_arith.ADD, other, self)
 
-    def __sub__(self, other: BVar[Any] | T | float) -> BVar[T]:
+    def __sub__(self, other: object) -> BVar[T_co]:
         return _bv2(_arith.SUB, self, other)
 
-    def __rsub__(self, other: T | float) -> BVar[T]:  # other - self
+    def __rsub__(self, other: object) -> BVar[T_co]:  # other - self
         return _bv2(_arith.SUB, other, self)
 
-    def __mul__(self, other: BVar[Any] | T | float) -> BVar[T]:
+    def __mul__(self, other: object) -> BVar[T_co]:
         return _bv2(_arith.MUL, self, other)
 
-    def __rmul__(self, other: T | float) -> BVar[T]:  # other * self
+    def __rmul__(self, other: object) -> BVar[T_co]:  # other * self
         return _bv2(_arith.MUL, other, self)
 
-    def __truediv__(self, other: BVar[Any] | T | float) -> BVar[T]:
+    def __truediv__(self, other: object) -> BVar[T_co]:
         return _bv2(_arith.DIV, self, other)
 
-    def __rtruediv__(self, other: T | float) -> BVar[T]:  # other / self
+    def __rtruediv__(self, other: object) -> BVar[T_co]:  # other / self
         return _bv2(_arith.DIV, other, self)
 
-    def __pow__(self, other: BVar[Any] | T | float) -> BVar[T]:
+    def __pow__(self, other: object) -> BVar[T_co]:
         return _bv2(_arith.POW, self, other)
 
-    def __rpow__(self, other: T | float) -> BVar[T]:  # other ** self
+    def __rpow__(self, other: object) -> BVar[T_co]:  # other ** self
         return _bv2(_arith.POW, other, self)
 
-    def __matmul__(self, other: BVar[Any] | T) -> BVar[T]:
+    def __matmul__(self, other: object) -> BVar[T_co]:
         return _bv2(_arith.MATMUL, self, other)
 
-    def __rmatmul__(self, other: T) -> BVar[T]:  # other @ self
+    def __rmatmul__(self, other: object) -> BVar[T_co]:  # other @ self
         return _bv2(_arith.MATMUL, other, self)
 
-    def __neg__(self) -> BVar[T]:
+    def __neg__(self) -> BVar[T_co]:
         return _bv1(_arith.NEG, self)
 
-    def __pos__(self) -> BVar[T]:
+    def __pos__(self) -> BVar[T_co]:
         return self
 
-    def __abs__(self) -> BVar[T]:
+    def __abs__(self) -> BVar[T_co]:
         return _bv1(_arith.ABS, self)
 
     def __getitem__(self, key: Any) -> BVar[Any]:
@@ -132,7 +133,7 @@ class BVar(Generic[T]):
         return _bv2(_arith.GETITEM, self, key)
 
     @property
-    def T(self) -> BVar[T]:
+    def T(self) -> BVar[T_co]:
         """The transpose (reversed axes) of an array value."""
         return _bv1(_arith.TRANSPOSE, self)
 
@@ -195,7 +196,7 @@ class Op:
     the value, ``vjps[k](g, ans, *args)`` the gradient of argument ``k`` (``None``: no gradient).
     """
 
-    __slots__ = ("arity", "fwd", "name", "pull", "vjps")
+    __slots__ = ("arity", "bare", "fwd", "name", "pull", "vjps")
 
     def __init__(
         self,
@@ -205,6 +206,7 @@ class Op:
         fwd: Callable[..., Any] | None = None,
         vjps: Sequence[Callable[..., Any] | None] | None = None,
         pull: Callable[..., tuple[Any, Callable[[Any], Any]]] | None = None,
+        bare: bool = False,
     ) -> None:
         if (pull is None) == (fwd is None or vjps is None):
             raise TypeError(f"Op {name!r}: give either fwd and vjps, or pull")
@@ -213,6 +215,7 @@ class Op:
         self.fwd = fwd if fwd is not None else _value_of(pull)  # type: ignore[arg-type]
         self.vjps = tuple(vjps) if vjps is not None else None
         self.pull = pull
+        self.bare = bare  # the pullback returns one gradient, not a tuple of them (op1)
 
     def __repr__(self) -> str:
         return f"<Op {self.name}/{self.arity}>"
@@ -417,7 +420,7 @@ def backward(nodes: list[Any], out: int, seed: Any, n_inputs: int, free: bool) -
     With ``free`` the nodes are dropped as they are used, so the memory of the forward values
     goes back as the sweep proceeds. Entries with no gradient are ``None``.
     """
-    grads: list[Any] = [None] * (out + 1)
+    grads: list[Any] = [None] * max(out + 1, n_inputs)
     grads[out] = seed
     for i in range(out, n_inputs - 1, -1):
         g = grads[i]
@@ -457,7 +460,7 @@ def backward(nodes: list[Any], out: int, seed: Any, n_inputs: int, free: bool) -
 
 def _user_grads(op: Op, gs: Any, vals: Sequence[Any]) -> Sequence[Any]:
     """A pullback's result, checked: one gradient per argument, each of its argument's shape."""
-    if op.arity == 1:
+    if op.bare:
         gs = (gs,)
     elif not isinstance(gs, tuple | list) or len(gs) != op.arity:
         got = f"{len(gs)} values" if isinstance(gs, tuple | list) else type(gs).__name__

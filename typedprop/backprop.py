@@ -11,7 +11,7 @@ own), ``typedprop.functions`` and ``typedprop.linalg``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar, cast, overload
+from typing import Any, TypeVar, overload
 
 import numpy as np
 
@@ -52,7 +52,11 @@ C = TypeVar("C")
 T = TypeVar("T")
 
 
-def auto(x: T) -> BVar[T]:
+@overload
+def auto(x: BVar[T]) -> BVar[T]: ...
+@overload
+def auto(x: T) -> BVar[T]: ...
+def auto(x: Any) -> Any:
     """A constant: ``x`` as a ``BVar`` that takes part in computations but gets no gradient.
 
     Use it for data (inputs, targets) inside a function you differentiate. A ``BVar`` is
@@ -64,7 +68,7 @@ def auto(x: T) -> BVar[T]:
         3.0
     """
     if type(x) is BVar:
-        return cast(BVar[T], x)
+        return x
     return BVar(x, _CONST)
 
 
@@ -181,11 +185,17 @@ def backprop(f: Callable[[BVar[A]], BVar[B]], x: A) -> tuple[B, A]:
     return run.value(), run.grads(seed, free=True)[0]
 
 
-def grad_bp(f: Callable[[BVar[A]], BVar[Any]], x: A) -> A:
+@overload
+def grad_bp(f: Callable[[BVar[A]], BVar[Any]], x: BVar[A]) -> BVar[A]: ...
+@overload
+def grad_bp(f: Callable[[BVar[A]], BVar[Any]], x: A) -> A: ...
+def grad_bp(f: Callable[[BVar[Any]], BVar[Any]], x: Any) -> Any:
     """The gradient of ``f`` at ``x``: a value of ``x``'s type (a whole record for a record).
 
     Inputs the output does not depend on get their ``zero``. ``grad_bp`` nests, so the gradient
-    of a gradient is a second derivative.
+    of a gradient is a second derivative: given a ``BVar`` of an enclosing call, it returns a
+    ``BVar`` of that call (typed so). A gradient whose function only closes over an enclosing
+    call's ``BVar`` is also such a ``BVar``, though its static type is ``x``'s.
 
     Raises:
         NonScalarOutputError: ``f`` does not return a single number (use ``backprop_with``).
@@ -196,7 +206,7 @@ def grad_bp(f: Callable[[BVar[A]], BVar[Any]], x: A) -> A:
         12.0
     """
     run = _Run(f, (x,), recording=True)
-    return run.grads(run.scalar_seed("grad_bp"), free=True)[0]  # type: ignore[no-any-return]
+    return run.grads(run.scalar_seed("grad_bp"), free=True)[0]
 
 
 def backprop_with(f: Callable[[BVar[A]], BVar[B]], x: A) -> tuple[B, Callable[[B], A]]:

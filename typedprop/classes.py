@@ -33,7 +33,8 @@ class Backprop(Generic[T]):
     - identity: ``add(x, zero(y)) == x`` and ``add(zero(x), y) == y`` (``x``, ``y`` alike);
     - ``add`` is commutative and associative;
     - ``zero`` and ``one`` are idempotent: ``zero(zero(x)) == zero(x)``, ``one(one(x)) == one(x)``;
-    - ``one(x) == grad_bp(lambda v: v, x)``.
+    - ``one(x)`` is the gradient of the sum of ``x``'s numbers; for a number,
+      ``one(x) == grad_bp(lambda v: v, x)``.
 
     ``children``/``rebuild`` are optional: containers implement them so that ``check_grad``
     and flattening can see the numbers inside. A leaf (a number or an array) leaves them alone.

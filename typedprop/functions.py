@@ -39,6 +39,10 @@ __all__ = [
 
 T = TypeVar("T")
 
+# Plain (non-BVar) numeric values: the second overload of the reductions and losses, kept apart
+# from BVar so that an argument of type BVar[Any] picks the first overload.
+Numeric = float | np.ndarray | np.generic
+
 # --- elementwise ---
 
 _EXP = Op("exp", 1, fwd=np.exp, vjps=(lambda g, ans, x: g * ans,))
@@ -211,7 +215,7 @@ _MEAN = Op(
 @overload
 def sum_elements(x: BVar[Any]) -> BVar[float]: ...
 @overload
-def sum_elements(x: Any) -> float: ...
+def sum_elements(x: Numeric) -> float: ...
 def sum_elements(x: Any) -> Any:
     """The sum of all elements; its gradient is ``g`` in every position.
 
@@ -228,7 +232,7 @@ def sum_elements(x: Any) -> Any:
 @overload
 def mean(x: BVar[Any]) -> BVar[float]: ...
 @overload
-def mean(x: Any) -> float: ...
+def mean(x: Numeric) -> float: ...
 def mean(x: Any) -> Any:
     """The mean of all elements; its gradient is ``g / size`` in every position."""
     return _apply1(_MEAN, x)
@@ -315,11 +319,11 @@ _CROSS_ENTROPY = Op("cross_entropy", 2, pull=_cross_entropy)
 
 
 @overload
-def cross_entropy(logits: BVar[Any], target: BVar[Any] | Any) -> BVar[float]: ...
+def cross_entropy(logits: BVar[Any], target: BVar[Any] | Numeric) -> BVar[float]: ...
 @overload
-def cross_entropy(logits: Any, target: BVar[Any]) -> BVar[float]: ...
+def cross_entropy(logits: Numeric, target: BVar[Any]) -> BVar[float]: ...
 @overload
-def cross_entropy(logits: Any, target: Any) -> float: ...
+def cross_entropy(logits: Numeric, target: Numeric) -> float: ...
 def cross_entropy(logits: Any, target: Any) -> Any:
     """``-sum(target * log_softmax(logits))``, summed over every row of a batch.
 

@@ -105,7 +105,7 @@ def op1(f: Callable[[A], tuple[B, Callable[[B], A]]]) -> Op1[A, B]:
         >>> square(3.0), grad_bp(square, 3.0)
         (9.0, 6.0)
     """
-    return Op1(_name(f), 1, pull=f)
+    return Op1(_name(f), 1, pull=f, bare=True)
 
 
 def op2(f: Callable[[A, B], tuple[C, Callable[[C], tuple[A, B]]]]) -> Op2[A, B, C]:

@@ -1,0 +1,83 @@
+"""check_grad catches wrong first and second derivatives; the strategies make what they say."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import given
+from numpy.typing import NDArray
+
+import typedprop as tp
+from typedprop import auto
+from typedprop._core import deep_value
+from typedprop.functions import cos, exp, sin, sum_elements
+from typedprop.testing import arrays, check_grad, nested, nonzero_floats, shapes, well_floats
+
+Array = NDArray[np.float64]
+
+
+def test_check_grad_accepts_correct_rules() -> None:
+    """Correct gradients pass at orders 1 and 2, on numbers, arrays and containers."""
+    check_grad(lambda x: sin(x) * x, 0.3)
+    check_grad(lambda x: sum_elements(exp(x) * x), np.linspace(-1, 1, 4))
+    check_grad(lambda p: p["a"] * sum_elements(p["b"] ** 2.0), {"a": 1.5, "b": np.ones(2)})
+    check_grad(lambda x, y: x * y, np.ones((2, 2)), 3.0)
+
+
+def test_check_grad_rejects_a_wrong_first_derivative() -> None:
+    """A pullback off by a factor fails at order 1."""
+
+    @tp.op1
+    def bad_square(x: Any) -> tuple[Any, Any]:
+        return x * x, lambda g: 3.0 * x * g
+
+    with pytest.raises(tp.GradientCheckError, match="the gradient disagrees"):
+        check_grad(bad_square, 1.2, order=1)
+
+
+def test_check_grad_rejects_a_wrong_second_derivative() -> None:
+    """A pullback that is right but treats cos(x) as a constant fails only at order 2."""
+
+    @tp.op1
+    def sin_first_order_only(x: Any) -> tuple[Any, Any]:
+        return sin(x), lambda g: g * auto(np.cos(deep_value(x)))
+
+    check_grad(sin_first_order_only, 0.7, order=1)
+    with pytest.raises(tp.GradientCheckError, match="derivative of order 2"):
+        check_grad(sin_first_order_only, 0.7, order=2)
+
+
+def test_check_grad_handles_vector_outputs() -> None:
+    """Non-scalar outputs are checked through a random output weighting."""
+    check_grad(lambda x: cos(x) * 2.0, np.array([0.1, 0.2, 0.3]))
+
+
+def test_check_grad_ignores_integer_inputs() -> None:
+    """Integer inputs are not perturbed (they have no tangent direction)."""
+    check_grad(lambda x, n: x * n, 1.5, 3)
+
+
+@given(arrays())
+def test_arrays_are_finite_float64(a: Array) -> None:
+    """arrays() makes float64 arrays with finite, moderate values."""
+    assert a.dtype == np.float64 and np.all(np.abs(a) <= 3.0)
+
+
+@given(shapes(min_dims=1, max_dims=3, max_side=4))
+def test_shapes_respect_bounds(shape: tuple[int, ...]) -> None:
+    """shapes() gives 1..3 axes of length 1..4."""
+    assert 1 <= len(shape) <= 3 and all(1 <= n <= 4 for n in shape)
+
+
+@given(nonzero_floats(margin=0.1), well_floats(-1.0, 1.0))
+def test_float_strategies_respect_bounds(x: float, y: float) -> None:
+    """nonzero_floats stays away from zero; well_floats stays in range."""
+    assert 0.1 <= abs(x) <= 3.0 and -1.0 <= y <= 1.0
+
+
+@given(nested())
+def test_nested_values_have_backprop_instances(x: Any) -> None:
+    """Every nested() value can be zeroed, so it can be an input."""
+    tp.zero(x)
