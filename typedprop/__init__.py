@@ -6,6 +6,7 @@ functions in ``typedprop.functions``, and ``op1``/``op2`` (``typedprop.op``) for
 your own; ``typedprop.testing.check_grad`` verifies gradients against finite differences.
 """
 
+from typedprop import functions as functions
 from typedprop._core import BVar as BVar
 from typedprop.backprop import auto as auto
 from typedprop.backprop import backprop as backprop
