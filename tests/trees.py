@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 import numpy as np
 
 import typedprop as tp
@@ -22,8 +23,26 @@ def sum_leaves(x: BVar[Any]) -> BVar[float]:
     return total
 
 
+def _fields(a: Any, b: Any) -> list[tuple[Any, Any]] | None:
+    """The field pairs of two records of one class, or None if a is not a record."""
+    if not attrs.has(type(a)):
+        return None
+    if type(b) is not type(a):
+        return []
+    return [(getattr(a, f.name), getattr(b, f.name)) for f in attrs.fields(type(a))]
+
+
+def _numeric(a: Any) -> bool:
+    return isinstance(a, int | float | complex | np.ndarray | np.generic)
+
+
 def same(a: Any, b: Any) -> bool:
     """Exact structural equality, container kinds and array values alike."""
+    pairs = _fields(a, b)
+    if pairs is not None:
+        return bool(pairs) and all(same(x, y) for x, y in pairs)
+    if not _numeric(a) and not isinstance(a, tuple | list | dict):
+        return bool(a == b)
     if isinstance(a, dict):
         return isinstance(b, dict) and a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
     if isinstance(a, tuple | list):
@@ -35,6 +54,11 @@ def same(a: Any, b: Any) -> bool:
 
 def close(a: Any, b: Any) -> bool:
     """Structural equality up to float rounding."""
+    pairs = _fields(a, b)
+    if pairs is not None:
+        return bool(pairs) and all(close(x, y) for x, y in pairs)
+    if not _numeric(a) and not isinstance(a, tuple | list | dict):
+        return bool(a == b)
     if isinstance(a, dict):
         return isinstance(b, dict) and a.keys() == b.keys() and all(close(a[k], b[k]) for k in a)
     if isinstance(a, tuple | list):

@@ -28,12 +28,21 @@ from typedprop.classes import add as add
 from typedprop.classes import one as one
 from typedprop.classes import register_backprop as register_backprop
 from typedprop.classes import zero as zero
+from typedprop.errors import CheckpointError as CheckpointError
 from typedprop.errors import EscapedBVarError as EscapedBVarError
+from typedprop.errors import FieldTypeError as FieldTypeError
 from typedprop.errors import GradientCheckError as GradientCheckError
 from typedprop.errors import MissingInstanceError as MissingInstanceError
 from typedprop.errors import NonScalarOutputError as NonScalarOutputError
 from typedprop.errors import ShapeError as ShapeError
 from typedprop.errors import TypedpropError as TypedpropError
+from typedprop.lens import Lens as Lens
+from typedprop.lens import iso_var as iso_var
+from typedprop.lens import over_var as over_var
+from typedprop.lens import preview_var as preview_var
+from typedprop.lens import set_var as set_var
+from typedprop.lens import to_list_of_var as to_list_of_var
+from typedprop.lens import view_var as view_var
 from typedprop.op import Op as Op
 from typedprop.op import lift_op1 as lift_op1
 from typedprop.op import lift_op2 as lift_op2
@@ -45,16 +54,25 @@ from typedprop.op import op2 as op2
 from typedprop.op import op3 as op3
 from typedprop.op import op_iso as op_iso
 from typedprop.op import op_n as op_n
+from typedprop.record import Split as Split
+from typedprop.record import join_bv as join_bv
+from typedprop.record import model as model
+from typedprop.record import split_bv as split_bv
+from typedprop.record import static as static
 
 __all__ = [
     "Backprop",
     "BVar",
+    "CheckpointError",
     "EscapedBVarError",
+    "FieldTypeError",
     "GradientCheckError",
+    "Lens",
     "MissingInstanceError",
     "NonScalarOutputError",
     "Op",
     "ShapeError",
+    "Split",
     "TypedpropError",
     "add",
     "auto",
@@ -71,10 +89,13 @@ __all__ = [
     "grad_bp",
     "grad_bp2",
     "grad_bp_n",
+    "iso_var",
+    "join_bv",
     "lift_op1",
     "lift_op2",
     "lift_op3",
     "lift_op_n",
+    "model",
     "no_grad",
     "one",
     "op1",
@@ -82,7 +103,14 @@ __all__ = [
     "op3",
     "op_iso",
     "op_n",
+    "over_var",
+    "preview_var",
     "register_backprop",
     "sequence_var",
+    "set_var",
+    "split_bv",
+    "static",
+    "to_list_of_var",
+    "view_var",
     "zero",
 ]

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from typedprop import classes
-from typedprop._core import BVar, Op, _apply1, _apply2, _Partial, deep_value
+from typedprop._core import BVar, Op, _apply1, _apply2, _Partial, deep_value, materialize
 
 # --- shapes and broadcasting ---
 
@@ -35,30 +35,45 @@ def shape_of(v: Any) -> tuple[int, ...] | None:
 
 
 def unbroadcast(g: Any, x: Any) -> Any:
-    """``g`` summed back to the shape of ``x``, the argument numpy broadcast to make it."""
+    """``g`` summed back to the shape (and kind) of ``x``, the argument numpy broadcast to make
+    it: an array's gradient is an array of its shape, a number's is a number."""
     if type(x) is np.ndarray and type(g) is np.ndarray and g.shape == x.shape:
         return g
     sx = shape_of(x)
     if sx is None:
         return g
     sg = shape_of(g)
-    if sg is None or sg == sx:
+    if sg is None:
         return g
-    return _apply2(SUM_TO, g, sx)
+    target = array_shape(x)
+    if sg == sx and (target is None) == (array_shape(g) is None):
+        return g
+    return _apply2(SUM_TO, g, target)
 
 
-def _sum_to(x: Any, shape: tuple[int, ...]) -> Any:
+def array_shape(x: Any) -> tuple[int, ...] | None:
+    """The shape of an array value, ``None`` for a plain number: the target of the sums and
+    broadcasts in derivative rules, so that a float's gradient stays a float."""
+    v = deep_value(x)
+    return v.shape if isinstance(v, np.ndarray) else None
+
+
+def _sum_to(x: Any, shape: tuple[int, ...] | None) -> Any:
+    """``x`` summed to ``shape``; ``None`` means to a plain number."""
+    if shape is None:
+        total = np.sum(x)
+        return float(total) if total.dtype == np.float64 else total
     xs = np.shape(x)
     lead = len(xs) - len(shape)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and xs[lead + i] != 1
     )
-    out = np.sum(x, axis=axes)
-    return out.reshape(shape) if shape else out
+    return np.asarray(np.sum(x, axis=axes)).reshape(shape)
 
 
-def _broadcast_to(x: Any, shape: tuple[int, ...]) -> Any:
-    if not shape:
+def _broadcast_to(x: Any, shape: tuple[int, ...] | None) -> Any:
+    """``x`` repeated to ``shape`` as a new array; ``None`` means ``x`` is a plain number."""
+    if shape is None:
         return x
     out = np.empty(shape, np.result_type(x))
     out[...] = x
@@ -69,13 +84,13 @@ SUM_TO: Op = Op(
     "sum_to",
     2,
     fwd=_sum_to,
-    vjps=(lambda g, ans, x, shape: _apply2(BROADCAST_TO, g, shape_of(x)), None),
+    vjps=(lambda g, ans, x, shape: _apply2(BROADCAST_TO, g, array_shape(x)), None),
 )
 BROADCAST_TO: Op = Op(
     "broadcast_to",
     2,
     fwd=_broadcast_to,
-    vjps=(lambda g, ans, x, shape: _apply2(SUM_TO, g, shape_of(x)), None),
+    vjps=(lambda g, ans, x, shape: unbroadcast(g, x), None),
 )
 
 
@@ -297,13 +312,13 @@ def _getitem_vjp(g: Any, ans: Any, x: Any, key: Any) -> Any:
 
 def _assemble_sequence(container: Any, parts: dict[Any, Any]) -> Any:
     xv = deep_value(container)
-    elems = [parts[i] if i in parts else classes.zero(e) for i, e in enumerate(xv)]
+    elems = [materialize(parts[i], e) if i in parts else classes.zero(e) for i, e in enumerate(xv)]
     return classes.instance_for(xv).rebuild(xv, elems)
 
 
 def _assemble_dict(container: Any, parts: dict[Any, Any]) -> Any:
     xv = deep_value(container)
-    return {k: parts[k] if k in parts else classes.zero(v) for k, v in xv.items()}
+    return {k: materialize(parts[k], v) if k in parts else classes.zero(v) for k, v in xv.items()}
 
 
 def _assemble_array(container: Any, parts: dict[Any, Any]) -> Any:

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar, overload
 
 import numpy as np
 
@@ -34,6 +34,8 @@ from typedprop.errors import EscapedBVarError, ShapeError
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
+A = TypeVar("A")
+A_co = TypeVar("A_co", covariant=True)
 
 _tape_ids = itertools.count(1)
 
@@ -52,6 +54,12 @@ class _Tape:
 
 _CONST = _Tape(recording=False)
 _CONST.id = 0  # older than every call's tape: a constant never owns an operation it shares
+
+
+class _Viewer(Protocol[A_co]):
+    """Anything that views a part of a value (a ``typedprop.Lens``)."""
+
+    def view(self, s: Any, /) -> A_co: ...
 
 
 class BVar(Generic[T_co]):
@@ -126,6 +134,15 @@ class BVar(Generic[T_co]):
 
     def __abs__(self) -> BVar[T_co]:
         return _bv1(_arith.ABS, self)
+
+    @overload
+    def __xor__(self, other: _Viewer[A]) -> BVar[A]: ...
+    @overload
+    def __xor__(self, other: A) -> BVar[A]: ...
+    def __xor__(self, other: Any) -> Any:
+        """``bvar ^ lens``: answered by the lens (``Lens.__rxor__``). Typed here too so that a
+        checker that sees a class-level field as the field's own type infers the view's type."""
+        return NotImplemented
 
     def __getitem__(self, key: Any) -> BVar[Any]:
         while type(key) is BVar:  # an index carries no gradient
@@ -293,7 +310,10 @@ def _apply2(op: Op, x: Any, y: Any) -> Any:
         xv, px = x, -1
         yv, py = y.value, y._index
     else:
-        return op.fwd(x, y)
+        try:
+            return op.fwd(x, y)
+        except ValueError as e:
+            raise _mismatch(op, x, y, e) from e
     if not tape.active:
         raise _escaped(tape)
     pb = None
@@ -302,7 +322,10 @@ def _apply2(op: Op, x: Any, y: Any) -> Any:
     elif type(xv) is BVar or type(yv) is BVar:
         ans = _apply2(op, xv, yv)
     else:
-        ans = op.fwd(xv, yv)
+        try:
+            ans = op.fwd(xv, yv)
+        except ValueError as e:
+            raise _mismatch(op, xv, yv, e) from e
     if tape.recording:
         nodes = tape.nodes
         nodes.append((op, ans, (xv, yv), (px, py), pb))
@@ -340,6 +363,14 @@ def _apply_n(op: Op, args: Sequence[Any]) -> Any:
         nodes.append((op, ans, tuple(vals), tuple(parents), pb))
         return BVar(ans, tape, len(nodes) - 1)
     return BVar(ans, tape)
+
+
+def _mismatch(op: Op, x: Any, y: Any, e: ValueError) -> Exception:
+    """numpy's complaint about two operands' shapes, as a ShapeError naming the operation."""
+    sx, sy = getattr(x, "shape", None), getattr(y, "shape", None)
+    if sx is None or sy is None:
+        return e
+    return ShapeError(f"Dimension mismatch in {op.name}: {sx} {op.name} {sy} ({e})")
 
 
 def _lower(x: Any) -> Any:
@@ -406,9 +437,21 @@ def accumulate(a: Any, b: Any) -> Any:
     return classes.add(a, b)
 
 
-def materialize(g: Any) -> Any:
-    """A gradient as a full value of its type."""
-    return g.full() if type(g) is _Partial else g
+def materialize(g: Any, like: Any) -> Any:
+    """A gradient as a full value of the type of ``like``, the value it is the gradient of.
+
+    numpy turns 0-d arrays into numpy scalars on the way through most operations; the gradient
+    of a 0-d array input is made a 0-d array again here, and that of a float a float.
+    """
+    if type(g) is _Partial:
+        return g.full()
+    tl = type(like)
+    if tl is np.ndarray:
+        if type(g) is not np.ndarray and type(g) is not BVar:
+            return np.asarray(g, classes.zero(like).dtype)
+    elif tl is float and type(g) is np.ndarray and g.ndim == 0:
+        return float(g)
+    return g
 
 
 # --- the reverse sweep ---

@@ -115,7 +115,7 @@ class _Run:
         if free:
             self.tape.nodes = []
         return tuple(
-            classes.zero(x) if g is None else materialize(g)
+            classes.zero(x) if g is None else materialize(g, x)
             for x, g in zip(self.inputs, found, strict=True)
         )
 

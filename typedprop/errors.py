@@ -8,6 +8,8 @@ API is also ``TypeError``, so code that catches the builtin kinds keeps working.
 from __future__ import annotations
 
 __all__ = [
+    "CheckpointError",
+    "FieldTypeError",
     "EscapedBVarError",
     "GradientCheckError",
     "MissingInstanceError",
@@ -39,3 +41,11 @@ class NonScalarOutputError(TypedpropError, ValueError):
 
 class GradientCheckError(TypedpropError, AssertionError):
     """``check_grad`` found reverse-mode derivatives that disagree with finite differences."""
+
+
+class FieldTypeError(TypedpropError, TypeError):
+    """A ``@model`` record built with a field value of the wrong kind."""
+
+
+class CheckpointError(TypedpropError, ValueError):
+    """A checkpoint file that cannot be read back into the record type asked for."""

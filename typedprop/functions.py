@@ -198,9 +198,9 @@ def _sum_all(x: Any) -> Any:
 
 
 def _broadcast_back(g: Any, x: Any) -> Any:
-    from typedprop._arith import BROADCAST_TO
+    from typedprop._arith import BROADCAST_TO, array_shape
 
-    return _apply2(BROADCAST_TO, g, shape_of(x))
+    return _apply2(BROADCAST_TO, g, array_shape(x))
 
 
 _SUM = Op("sum_elements", 1, fwd=_sum_all, vjps=(lambda g, ans, x: _broadcast_back(g, x),))

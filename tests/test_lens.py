@@ -1,0 +1,224 @@
+"""Lenses: laws on plain records and through BVars, composition, and the BVar lens tools."""
+
+# Until the mypy plugin types record arithmetic and class-level field lenses (they are typed as
+# the field's own type by dataclass_transform), those lines would need an ignore each:
+# mypy: disable-error-code="operator"
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import numpy as np
+import pytest
+from hypothesis import given
+from numpy.typing import NDArray
+
+import typedprop as tp
+from typedprop import Backprop, BVar, Lens, auto, model
+from typedprop.functions import sum_elements
+from typedprop.testing import arrays, check_grad, well_floats
+
+from .trees import close
+
+Array = NDArray[np.float64]
+
+
+@model
+class Inner:
+    w: Array
+    b: float
+
+
+@model
+class Outer:
+    inner: Inner
+    layers: list[Inner]
+    maybe: Array | None = None
+
+
+def outer(w: Array, b: float) -> Outer:
+    return Outer(Inner(w, b), [Inner(w * 2.0, b), Inner(w * 3.0, -b)], None)
+
+
+# Class-level fields are lenses; a checker without the plugin sees the field's type, so the
+# tests name the lenses they pass to functions once, here.
+INNER_W = cast(Lens[Inner, Array], Inner.w)
+INNER_B = cast(Lens[Inner, float], Inner.b)
+OUTER_INNER = cast(Lens[Outer, Inner], Outer.inner)
+OUTER_LAYERS = cast(Lens[Outer, list[Inner]], Outer.layers)
+OUTER_MAYBE = cast(Lens[Outer, Array | None], Outer.maybe)
+W = OUTER_INNER >> INNER_W
+LENSES: list[tuple[Lens[Any, Any], Any]] = [
+    (INNER_W, lambda: np.full(2, 7.0)),
+    (INNER_B, lambda: 7.0),
+    (W, lambda: np.full(2, 7.0)),
+    (OUTER_INNER >> INNER_B, lambda: 7.0),
+]
+
+
+def subject(lens: Lens[Any, Any], w: Array, b: float) -> Any:
+    return Inner(w, b) if lens in (INNER_W, INNER_B) else outer(w, b)
+
+
+@given(arrays(shape=(2,)), well_floats())
+def test_lens_laws_on_plain_records(w: Array, b: float) -> None:
+    """view-set, set-view and set-set hold for field lenses and composed ones."""
+    for lens, new in LENSES:
+        s = subject(lens, w, b)
+        assert close(lens.view(lens.set(s, new())), new())
+        assert close(lens.set(s, lens.view(s)), s)
+        assert close(lens.set(lens.set(s, new() * 2.0), new()), lens.set(s, new()))
+        assert close(s ^ lens, lens.view(s))
+        assert close(lens.over(s, lambda a: a * 2.0), lens.set(s, lens.view(s) * 2.0))
+
+
+@given(arrays(shape=(2,)), well_floats())
+def test_lens_laws_through_bvars(w: Array, b: float) -> None:
+    """The same laws hold for view_var/set_var inside eval_bp, and the values agree."""
+    for lens, new in LENSES:
+        check_laws_through_bvars(lens, new(), subject(lens, w, b))
+
+
+def check_laws_through_bvars(lens: Lens[Any, Any], new: Any, s: Any) -> None:
+    """view-set and set-view through view_var/set_var, and the view through ^."""
+    assert close(tp.eval_bp(lambda x: tp.view_var(lens, tp.set_var(lens, new, x)), s), new)
+    assert close(tp.eval_bp(lambda x: tp.set_var(lens, tp.view_var(lens, x), x), s), s)
+    assert close(tp.eval_bp(lambda x: x ^ lens, s), lens.view(s))
+
+
+@given(arrays(shape=(2,)), well_floats())
+def test_view_var_gradient_is_embedded_in_the_parents_zero(w: Array, b: float) -> None:
+    """The gradient of a composed view is zero everywhere but the viewed field."""
+    g = tp.grad_bp(lambda s: sum_elements((s ^ W) * 3.0), outer(w, b))
+    np.testing.assert_array_equal(g.inner.w, [3.0, 3.0])
+    assert g.inner.b == 0.0 and all(np.all(layer.w == 0.0) for layer in g.layers)
+
+
+def test_set_var_blocks_the_gradient_of_the_overwritten_field() -> None:
+    """After set_var, the old field value gets no gradient; the new value gets it all."""
+
+    def f(s: BVar[Inner], a: BVar[float]) -> BVar[float]:
+        t = tp.set_var(INNER_B, a * 2.0, s)
+        return (t ^ Inner.b) * 5.0 + sum_elements(t ^ Inner.w)
+
+    gs, ga = tp.grad_bp2(f, Inner(np.ones(2), 1.0), 3.0)
+    assert gs.b == 0.0 and ga == 10.0
+    np.testing.assert_array_equal(gs.w, [1.0, 1.0])
+
+
+def test_over_var_modifies_a_field() -> None:
+    """over_var applies a function to the focus; gradients flow through it."""
+
+    def f(s: BVar[Inner]) -> BVar[float]:
+        t = tp.over_var(INNER_B, lambda b: b * b, s)
+        return t ^ Inner.b
+
+    assert tp.grad_bp(f, Inner(np.ones(1), 3.0)).b == 6.0
+    check_grad(f, Inner(np.ones(1), 3.0))
+
+
+def test_preview_var_reaches_optional_fields() -> None:
+    """preview_var gives None for an absent field and a BVar for a present one."""
+    absent = outer(np.ones(2), 1.0)
+    present = Outer(absent.inner, absent.layers, np.ones(2))
+
+    def f(s: BVar[Outer]) -> BVar[float]:
+        m = tp.preview_var(OUTER_MAYBE, s)
+        return auto(0.0) if m is None else sum_elements(m * 2.0)
+
+    assert tp.grad_bp(f, absent).maybe is None
+    np.testing.assert_array_equal(tp.grad_bp(f, present).maybe, [2.0, 2.0])
+
+
+def test_to_list_of_var_reaches_repeated_parts() -> None:
+    """to_list_of_var gives one BVar per element of a list field."""
+
+    def f(s: BVar[Outer]) -> BVar[float]:
+        layers = tp.to_list_of_var(OUTER_LAYERS, s)
+        total: BVar[float] = auto(0.0)
+        for k, layer in enumerate(layers):
+            total = total + (layer ^ Inner.b) * float(k + 1)
+        return total
+
+    g = tp.grad_bp(f, outer(np.ones(2), 1.0))
+    assert [layer.b for layer in g.layers] == [1.0, 2.0]
+
+
+def test_iso_var_maps_gradients_back() -> None:
+    """iso_var views through an isomorphism and maps the gradient back."""
+    g = tp.grad_bp(
+        lambda m: sum_elements(tp.iso_var(np.ravel, lambda v: v.reshape(2, 2), m) * 2.0),
+        np.ones((2, 2)),
+    )
+    np.testing.assert_array_equal(g, np.full((2, 2), 2.0))
+
+
+def test_generic_lens_on_tuples() -> None:
+    """A hand-made Lens works in views, sets and gradients, like a field lens."""
+    second: Lens[tuple[float, float], float] = Lens(
+        lambda p: p[1], lambda p, a: (p[0], a), name="second"
+    )
+    assert tp.grad_bp(lambda p: (p ^ second) * 3.0, (1.0, 2.0)) == (0.0, 3.0)
+    assert tp.grad_bp(lambda p: (p ^ second) * (p ^ second), (1.0, 2.0)) == (0.0, 4.0)
+    assert repr(second) == "<Lens second>"
+
+
+class Counted:
+    """A number whose Backprop instance counts how often a zero is made."""
+
+    zeros = 0
+
+    def __init__(self, v: float) -> None:
+        self.v = v
+
+
+class CountedBackprop(Backprop[Counted]):
+    def zero(self, x: Counted) -> Counted:
+        Counted.zeros += 1
+        return Counted(0.0)
+
+    def add(self, x: Counted, y: Counted) -> Counted:
+        return Counted(x.v + y.v)
+
+    def one(self, x: Counted) -> Counted:
+        return Counted(1.0)
+
+
+tp.register_backprop(Counted, CountedBackprop())
+value_of = tp.op1(lambda c: (c.v, lambda g: Counted(g)))
+
+
+def test_k_field_reads_cost_one_assembly() -> None:
+    """Reading k of n fields makes n - k zeros (one assembly), not k * (n - 1) as backprop."""
+    fields = {f"f{i}": Counted for i in range(20)}
+    wide_cls: Any = model(type("Wide", (), {"__annotations__": fields, "__module__": __name__}))
+    wide = wide_cls(*[Counted(float(i)) for i in range(20)])
+    Counted.zeros = 0
+
+    def f(s: BVar[Any]) -> BVar[float]:
+        total: BVar[float] = auto(0.0)
+        for i in range(5):
+            field = getattr(wide_cls, f"f{i}")
+            total = total + value_of(s ^ field) * value_of(s ^ field)
+        return total
+
+    g = tp.grad_bp(f, wide)
+    assert [g.f0.v, g.f1.v, g.f19.v] == [0.0, 2.0, 0.0]
+    assert Counted.zeros == 15
+
+
+def test_viewing_a_static_field_gives_a_constant() -> None:
+    """A static field's view records nothing and gets no gradient."""
+
+    @model
+    class WithSize:
+        w: float
+        n: int = tp.static(default=4)
+
+    assert tp.grad_bp(lambda s: (s ^ WithSize.w) * (s ^ WithSize.n), WithSize(1.0)).w == 4.0
+
+
+def test_set_on_a_field_lens_validates() -> None:
+    """Setting a field through its lens runs the record's checks."""
+    with pytest.raises(tp.FieldTypeError):
+        INNER_W.set(Inner(np.ones(1), 1.0), 3.0)  # type: ignore[arg-type]

@@ -1,0 +1,292 @@
+"""@model records: construction, derived Backprop, arithmetic, validation, split/join."""
+
+# Until the mypy plugin types record arithmetic and class-level field lenses (they are typed as
+# the field's own type by dataclass_transform), those lines would need an ignore each:
+# mypy: disable-error-code="operator"
+
+from __future__ import annotations
+
+from typing import Any, Generic, TypeVar
+
+import attrs
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from numpy.typing import NDArray
+
+import typedprop as tp
+from typedprop import BVar, auto, model, static
+from typedprop.functions import sum_elements, tanh
+from typedprop.testing import arrays, check_grad, well_floats
+
+from .trees import close
+
+Array = NDArray[np.float64]
+In = TypeVar("In")
+Out = TypeVar("Out")
+
+
+@model
+class Layer:
+    weight: Array
+    bias: Array
+
+
+@model
+class Network:
+    layer1: Layer
+    layer2: Layer
+    scale: float = 1.0
+    name: str = static(default="net")
+
+
+@model
+class Tagged(Generic[In, Out]):
+    weight: Array
+    extra: tuple[float, list[Array]]
+    optional: Array | None = None
+    size: int = static(default=3)
+
+
+def make_layer(rng: np.random.Generator, n_in: int, n_out: int) -> Layer:
+    return Layer(rng.normal(size=(n_out, n_in)), rng.normal(size=n_out))
+
+
+def make_net(seed: int = 0) -> Network:
+    rng = np.random.default_rng(seed)
+    return Network(make_layer(rng, 4, 3), make_layer(rng, 3, 2), scale=0.5)
+
+
+def run(net: BVar[Network], x: Array) -> BVar[float]:
+    l1: BVar[Layer] = net ^ Network.layer1
+    l2: BVar[Layer] = net ^ Network.layer2
+    h = tanh((l1 ^ Layer.weight) @ auto(x) + (l1 ^ Layer.bias))
+    y = (l2 ^ Layer.weight) @ h + (l2 ^ Layer.bias)
+    return sum_elements(y * y) * (net ^ Network.scale)
+
+
+# --- construction ---
+
+
+def test_records_are_attrs_classes() -> None:
+    """Keyword and positional construction, repr, equality and attrs.evolve all work."""
+    a = Layer(np.ones((2, 2)), np.zeros(2))
+    b = Layer(weight=np.ones((2, 2)), bias=np.zeros(2))
+    assert attrs.has(Layer)
+    assert repr(a).startswith("Layer(weight=array(")
+    assert attrs.evolve(a, bias=np.ones(2)).bias[0] == 1.0  # type: ignore[misc]
+    assert a.weight.shape == b.weight.shape
+
+
+def test_records_are_frozen_and_their_arrays_read_only() -> None:
+    """Assignment to a field fails, and so does a write into a field's array."""
+    layer = Layer(np.ones((2, 2)), np.zeros(2))
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        layer.bias = np.ones(2)  # type: ignore[misc]
+    with pytest.raises(ValueError, match="read-only"):
+        layer.bias[0] = 1.0
+
+
+def test_construction_copies_a_writeable_array_but_not_a_read_only_one() -> None:
+    """The caller's array is never made read-only; a read-only one is shared, not copied."""
+    w = np.ones((2, 2))
+    layer = Layer(w, np.zeros(2))
+    assert w.flags.writeable and not np.shares_memory(layer.weight, w)
+    frozen = np.zeros(2)
+    frozen.flags.writeable = False
+    assert Layer(w, frozen).bias is frozen
+
+
+def test_field_kinds_are_validated() -> None:
+    """A non-array in an array field, or a non-record in a record field, is a FieldTypeError."""
+    with pytest.raises(tp.FieldTypeError, match=r"Layer\.weight: expected .*ndarray.*got list"):
+        Layer([[1.0]], np.zeros(1))  # type: ignore[arg-type]
+    with pytest.raises(tp.FieldTypeError, match=r"Network\.layer2: expected Layer, got float"):
+        Network(Layer(np.ones((1, 1)), np.ones(1)), 3.0)  # type: ignore[arg-type]
+    Tagged(np.ones(1), (1.0, []), None)
+    with pytest.raises(tp.FieldTypeError, match=r"Tagged\.optional"):
+        Tagged(np.ones(1), (1.0, []), 2.0)  # type: ignore[arg-type]
+
+
+def test_class_level_field_is_a_lens_instance_level_is_the_value() -> None:
+    """Network.layer1 is a Lens; net.layer1 is the Layer."""
+    net = make_net()
+    lens: Any = Network.layer1
+    assert isinstance(lens, tp.Lens)
+    assert isinstance(net.layer1, Layer)
+    assert lens.view(net) is net.layer1
+
+
+# --- gradients ---
+
+
+def test_grad_of_a_nested_record_is_that_record_with_closed_form_values() -> None:
+    """d/dw sum(w @ x + b) = outer(1, x) and d/db = 1, field by field, nested."""
+    net = make_net()
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+
+    def f(n: BVar[Network]) -> BVar[float]:
+        l1: BVar[Layer] = n ^ Network.layer1
+        return sum_elements((l1 ^ Layer.weight) @ auto(x) + (l1 ^ Layer.bias))
+
+    g = tp.grad_bp(f, net)
+    assert isinstance(g, Network) and isinstance(g.layer1, Layer)
+    np.testing.assert_array_equal(g.layer1.weight, np.tile(x, (3, 1)))
+    np.testing.assert_array_equal(g.layer1.bias, np.ones(3))
+    np.testing.assert_array_equal(g.layer2.weight, np.zeros((2, 3)))  # unread: zeros
+    assert g.scale == 0.0 and g.name == "net"  # static: carried, not differentiated
+
+
+def test_network_gradient_matches_finite_differences() -> None:
+    """The record gradient of a small network passes check_grad, second order included."""
+    x = np.array([0.5, -1.0, 2.0, 0.1])
+    check_grad(lambda n: run(n, x), make_net(), order=2)
+
+
+def test_records_of_containers_and_optionals() -> None:
+    """Tuples, lists and None inside a record get gradients of their own shapes."""
+    t: Tagged[Any, Any] = Tagged(np.ones(2), (2.0, [np.ones(3), np.zeros(1)]), None)
+
+    def f(r: BVar[Tagged[Any, Any]]) -> BVar[float]:
+        extra: Any = tp.sequence_var(r ^ Tagged.extra)
+        first, arrays_ = extra
+        total: BVar[float] = sum_elements(r ^ Tagged.weight) * first + sum_elements(arrays_[0])
+        return total
+
+    g = tp.grad_bp(f, t)
+    np.testing.assert_array_equal(g.weight, [2.0, 2.0])
+    assert g.extra[0] == 2.0 and g.optional is None and g.size == 3
+    np.testing.assert_array_equal(g.extra[1][0], np.ones(3))
+    np.testing.assert_array_equal(g.extra[1][1], np.zeros(1))
+
+
+def test_static_fields_get_no_gradient() -> None:
+    """Reading a static field gives a constant; its gradient record keeps its value."""
+
+    @model
+    class Scaled:
+        w: float
+        factor: float = static(default=3.0)
+
+    g = tp.grad_bp(lambda s: (s ^ Scaled.w) * (s ^ Scaled.factor), Scaled(2.0))
+    assert g == Scaled(3.0, 3.0)
+
+
+def test_grad_descent_step_is_a_record() -> None:
+    """net - 0.1 * grad is a Network: records are vector spaces."""
+    net = make_net()
+    x = np.ones(4)
+    g = tp.grad_bp(lambda n: run(n, x), net)
+    stepped = net - 0.1 * g
+    assert isinstance(stepped, Network)
+    np.testing.assert_allclose(stepped.layer1.weight, net.layer1.weight - 0.1 * g.layer1.weight)
+    assert tp.eval_bp(lambda n: run(n, x), stepped) < tp.eval_bp(lambda n: run(n, x), net)
+
+
+# --- record arithmetic laws ---
+
+floats = well_floats(-2.0, 2.0)
+
+
+@st.composite
+def networks(draw: st.DrawFn) -> Network:
+    """Networks with random values of one fixed shape."""
+
+    def layer(n_in: int, n_out: int) -> Layer:
+        return Layer(draw(arrays(shape=(n_out, n_in))), draw(arrays(shape=(n_out,))))
+
+    return Network(layer(2, 3), layer(3, 1), scale=draw(floats))
+
+
+@given(networks(), networks(), networks(), floats, floats)
+def test_record_arithmetic_laws(a: Network, b: Network, c: Network, s: float, t: float) -> None:
+    """+ is commutative and associative, - and unary - agree, scalars distribute."""
+    assert close(a + b, b + a)
+    assert close((a + b) + c, a + (b + c))
+    assert close(a - b, a + (-b))
+    assert close(s * (a + b), s * a + s * b)
+    assert close((s + t) * a, s * a + t * a)
+    assert close(a + tp.zero(a), a)
+    if abs(s) > 1e-3:
+        assert close((a * s) / s, a)
+
+
+def test_static_fields_must_agree_in_arithmetic() -> None:
+    """Adding records whose static fields differ is an error; equal ones are kept."""
+    a = make_net()
+    b = attrs.evolve(make_net(1), name="other")  # type: ignore[misc]
+    with pytest.raises(ValueError, match="static field 'name' differs"):
+        a + b
+    assert (a + make_net(1)).name == "net"
+
+
+def test_arithmetic_with_other_types_is_refused() -> None:
+    """Records multiply by numbers only; adding a non-record is a TypeError."""
+    net = make_net()
+    with pytest.raises(TypeError):
+        net * net
+    with pytest.raises(TypeError):
+        net + 1.0
+
+
+# --- split_bv / join_bv ---
+
+
+def test_split_bv_gives_one_bvar_per_field() -> None:
+    """split_bv's attributes are the fields' BVars; reading some leaves the rest zero."""
+
+    def f(n: BVar[Layer]) -> BVar[float]:
+        parts = tp.split_bv(n)
+        return sum_elements(parts.bias * 2.0)
+
+    g = tp.grad_bp(f, Layer(np.ones((2, 2)), np.ones(2)))
+    np.testing.assert_array_equal(g.bias, [2.0, 2.0])
+    np.testing.assert_array_equal(g.weight, np.zeros((2, 2)))
+    with pytest.raises(AttributeError, match="no field 'bogus'"):
+        tp.split_bv(auto(Layer(np.ones((1, 1)), np.ones(1)))).bogus
+
+
+@given(networks())
+def test_split_then_join_is_the_identity(net: Network) -> None:
+    """join_bv(split_bv(x)) has the value of x and passes gradients through unchanged."""
+
+    def roundtrip(n: BVar[Network]) -> BVar[Network]:
+        parts = tp.split_bv(n)
+        return tp.join_bv(Network, layer1=parts.layer1, layer2=parts.layer2, scale=parts.scale)
+
+    value = tp.eval_bp(roundtrip, net)
+    assert close(value, net)
+    g = tp.grad_bp(lambda n: run(roundtrip(n), np.ones(2)), net)
+    assert close(g, tp.grad_bp(lambda n: run(n, np.ones(2)), net))
+
+
+def test_join_bv_validates_fields() -> None:
+    """join_bv builds through the record's checks."""
+    with pytest.raises(tp.FieldTypeError):
+        tp.eval_bp(lambda x: tp.join_bv(Layer, weight=x, bias=x), 1.0)
+    with pytest.raises(TypeError, match="no field"):
+        tp.join_bv(Layer, weight=np.ones(1), bias=np.ones(1), other=1.0)
+
+
+def test_nested_derivatives_through_records() -> None:
+    """Hessian-vector products work through record fields."""
+    net = make_net()
+    v = make_net(3)
+
+    def directional(n: BVar[Network]) -> BVar[float]:
+        g = tp.grad_bp(lambda m: run(m, np.ones(4)), n)
+        return tp_inner(g, v)
+
+    hv = tp.grad_bp(directional, net)
+    assert isinstance(hv, Network)
+    check_grad(directional, net, order=1)
+
+
+def tp_inner(a: Any, b: Network) -> BVar[float]:
+    """<a, b> over the differentiable fields of two networks (a may hold BVars)."""
+    total: Any = auto(0.0)
+    for la, lb in ((a.layer1, b.layer1), (a.layer2, b.layer2)):
+        total = total + sum_elements(la.weight * lb.weight) + sum_elements(la.bias * lb.bias)
+    result: BVar[float] = total + a.scale * b.scale
+    return result

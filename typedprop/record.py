@@ -1,0 +1,540 @@
+"""``@model``: frozen, slotted attrs records of parameters, differentiable as wholes.
+
+A ``@model`` class is an attrs class (keyword and positional construction, ``repr``, equality,
+``attrs.evolve``) whose instances are immutable and whose arrays are read-only. It gets, with no
+registration:
+
+- a derived ``Backprop`` instance (``zero``/``add``/``one`` field by field, through nested
+  records, tuples, lists, dicts and ``Optional`` fields), so ``grad_bp(loss, net)`` is a record
+  of the same type;
+- record arithmetic: ``+``, ``-``, unary ``-``, ``*`` and ``/`` by a number, so
+  ``net - 0.1 * grad`` is a record too;
+- a lens per field at class level: ``Network.weight1`` is a ``Lens`` (see ``typedprop.lens``),
+  while ``net.weight1`` is the value;
+- validation at construction: fields annotated with array types must hold arrays, nested records
+  must be records; the error names the class, the field, what was expected and what came.
+
+Fields marked ``static()`` (hyper-parameters, an activation function, a size) are carried along
+unchanged and never get a gradient. ``split_bv``/``join_bv`` turn a ``BVar`` of a record into an
+object of field ``BVar``s and back.
+"""
+
+from __future__ import annotations
+
+import operator
+import sys
+import types
+import typing
+from collections.abc import Callable, Sequence
+from typing import (
+    Any,
+    ClassVar,
+    Generic,
+    TypeVar,
+    cast,
+    dataclass_transform,
+    get_args,
+    get_origin,
+)
+
+import attrs
+import numpy as np
+
+from typedprop import classes
+from typedprop._core import _CONST, BVar, Op, _apply_n, _Partial, deep_value, materialize
+from typedprop.errors import FieldTypeError, ShapeError
+from typedprop.lens import Lens
+
+__all__ = ["fields_of", "is_model", "join_bv", "model", "split_bv", "static"]
+
+T = TypeVar("T")
+S = TypeVar("S")
+
+_STATIC = "typedprop.static"
+
+
+def static(*, default: Any = attrs.NOTHING, factory: Callable[[], Any] | None = None) -> Any:
+    """Mark a ``@model`` field as static: carried along, never differentiated.
+
+    Example:
+        >>> from typedprop import grad_bp, model, static
+        >>> @model
+        ... class Scaled:
+        ...     w: float
+        ...     scale: float = static(default=2.0)
+        >>> grad_bp(lambda s: (s ^ Scaled.w) * (s ^ Scaled.scale), Scaled(1.0))
+        Scaled(w=2.0, scale=2.0)
+    """
+    if factory is not None:
+        return attrs.field(factory=factory, metadata={_STATIC: True})
+    return attrs.field(default=default, metadata={_STATIC: True})
+
+
+# --- per-class facts ---
+
+
+class _Info:
+    """What typedprop needs of a record class, computed once at decoration."""
+
+    __slots__ = ("cls", "diff", "hints", "lenses", "names", "setters", "statics")
+
+    def __init__(self, cls: type) -> None:
+        fields = attrs.fields(cls)
+        self.cls = cls
+        self.names: tuple[str, ...] = tuple(f.name for f in fields)
+        self.statics = frozenset(f.name for f in fields if f.metadata.get(_STATIC))
+        self.diff: tuple[str, ...] = tuple(n for n in self.names if n not in self.statics)
+        self.setters = tuple(_slot(cls, n).__set__ for n in self.names)
+        self.hints: dict[str, Any] | None = None
+        self.lenses: dict[str, _FieldLens[Any, Any]] = {}
+
+    def annotations(self) -> dict[str, Any]:
+        """The fields' annotations, resolved on first use (they may name later classes)."""
+        if self.hints is None:
+            self.hints = _resolve_hints(self.cls, self.names)
+        return self.hints
+
+
+def _slot(cls: type, name: str) -> Any:
+    for klass in cls.__mro__:
+        if name in klass.__dict__:
+            return klass.__dict__[name]
+    raise AttributeError(name)
+
+
+def _resolve_hints(cls: type, names: Sequence[str]) -> dict[str, Any]:
+    try:
+        return typing.get_type_hints(cls)
+    except Exception:
+        module = vars(sys.modules.get(cls.__module__, typing))
+        hints: dict[str, Any] = {}
+        for f in attrs.fields(cls):
+            try:
+                hints[f.name] = eval(f.type, module) if isinstance(f.type, str) else f.type
+            except Exception:
+                continue
+        return hints
+
+
+_INFO: dict[type, _Info] = {}
+
+
+def _info(cls: type) -> _Info:
+    info = _INFO.get(cls)
+    if info is None:
+        raise TypeError(f"{cls.__qualname__} is not a @typedprop.model class")
+    return info
+
+
+def is_model(x: object) -> bool:
+    """Whether ``x`` is a ``@model`` class or an instance of one."""
+    return (x if isinstance(x, type) else type(x)) in _INFO
+
+
+def fields_of(cls: type, *, differentiable_only: bool = False) -> tuple[str, ...]:
+    """The field names of a ``@model`` class, in declaration order."""
+    info = _info(cls)
+    return info.diff if differentiable_only else info.names
+
+
+# --- building instances ---
+
+
+def _freeze_view(v: Any) -> Any:
+    """A read-only view of a fresh array (ours alone, so no copy is needed)."""
+    if type(v) is np.ndarray and v.flags.writeable:
+        v = v.view()
+        v.flags.writeable = False
+    return v
+
+
+def _make(info: _Info, values: Sequence[Any]) -> Any:
+    """An instance from values typedprop computed itself: no validation, no copies."""
+    obj: Any = object.__new__(info.cls)
+    for setter, v in zip(info.setters, values, strict=True):
+        setter(obj, _freeze_view(v))
+    return obj
+
+
+def _remake(info: _Info, like: Any, diff_values: Sequence[Any]) -> Any:
+    """``like`` with its differentiable fields replaced, static ones kept."""
+    it = iter(diff_values)
+    return _make(
+        info,
+        [getattr(like, n) if n in info.statics else next(it) for n in info.names],
+    )
+
+
+def _post_init(self: Any) -> None:
+    """Validation at construction: arrays copied read-only, annotations checked."""
+    info = _info(type(self))
+    hints = info.annotations()
+    for name, setter in zip(info.names, info.setters, strict=True):
+        v = getattr(self, name)
+        if type(v) is np.ndarray and v.flags.writeable:
+            v = v.copy()
+            v.flags.writeable = False
+            setter(self, v)
+        hint = hints.get(name)
+        if hint is not None:
+            _check_field(info.cls, name, hint, v)
+
+
+def _checked(info: _Info, given: dict[str, Any]) -> Any:
+    """An instance from field values (defaults filled in), validated, with no copies."""
+    values = []
+    for f in attrs.fields(info.cls):
+        if f.name in given:
+            values.append(given[f.name])
+        elif isinstance(f.default, attrs.Factory):  # type: ignore[arg-type]
+            values.append(f.default.factory())
+        elif f.default is not attrs.NOTHING:
+            values.append(f.default)
+        else:
+            raise TypeError(f"{info.cls.__qualname__}: no value for field {f.name!r}")
+    record = _make(info, values)
+    hints = info.annotations()
+    for name, v in zip(info.names, values, strict=True):
+        if name in hints:
+            _check_field(info.cls, name, hints[name], v)
+    return record
+
+
+# Checks for annotation kinds that other modules define (typedprop.linalg adds Vec and Mat):
+# each hook returns None for annotations it does not know, else checks the value.
+FieldCheck = Callable[[type, str, Any, Any], bool]
+_FIELD_CHECKS: list[FieldCheck] = []
+
+
+def register_field_check(check: FieldCheck) -> None:
+    """Add a construction-time check for a kind of annotation (used by ``typedprop.linalg``)."""
+    _FIELD_CHECKS.append(check)
+
+
+def _check_field(cls: type, name: str, hint: Any, v: Any) -> None:
+    for check in _FIELD_CHECKS:
+        if check(cls, name, hint, v):
+            return
+    origin = get_origin(hint)
+    if origin is typing.Union or origin is types.UnionType:
+        options = [a for a in get_args(hint) if a is not type(None)]
+        if v is None and len(options) < len(get_args(hint)):
+            return
+        if len(options) == 1:
+            _check_field(cls, name, options[0], v)
+        return
+    target = origin if origin is not None else hint
+    checked = target is np.ndarray or (isinstance(target, type) and target in _INFO)
+    if checked and not isinstance(v, target):
+        raise FieldTypeError(_field_message(cls, name, _type_name(hint), v))
+
+
+def _type_name(hint: Any) -> str:
+    return getattr(hint, "__qualname__", None) or str(hint)
+
+
+def _field_message(cls: type, name: str, expected: str, v: Any) -> str:
+    got = f"an array of shape {v.shape}" if isinstance(v, np.ndarray) else type(v).__name__
+    return f"{cls.__qualname__}.{name}: expected {expected}, got {got}"
+
+
+# --- the derived Backprop instance ---
+
+
+class _RecordBackprop(classes.Backprop[Any]):
+    """Field by field over the differentiable fields; static fields are kept."""
+
+    def __init__(self, info: _Info) -> None:
+        self.info = info
+
+    def zero(self, x: Any) -> Any:
+        return _remake(self.info, x, [classes.zero(getattr(x, n)) for n in self.info.diff])
+
+    def one(self, x: Any) -> Any:
+        return _remake(self.info, x, [classes.one(getattr(x, n)) for n in self.info.diff])
+
+    def add(self, x: Any, y: Any) -> Any:
+        return _combine(operator.add, x, y)
+
+    def children(self, x: Any) -> Sequence[Any]:
+        return [getattr(x, n) for n in self.info.diff]
+
+    def rebuild(self, x: Any, children: Sequence[Any]) -> Any:
+        return _remake(self.info, x, children)
+
+
+def _statics_agree(info: _Info, x: Any, y: Any, what: str) -> None:
+    for n in info.statics:
+        a, b = getattr(x, n), getattr(y, n)
+        if a is not b and not _equal(a, b):
+            raise ValueError(
+                f"{what} of two {info.cls.__qualname__} records whose static field {n!r} "
+                f"differs ({a!r} and {b!r}); static fields must agree"
+            )
+
+
+def _equal(a: Any, b: Any) -> bool:
+    try:
+        return bool(np.array_equal(a, b)) if isinstance(a, np.ndarray) else bool(a == b)
+    except Exception:
+        return False
+
+
+def _combine(op: Callable[[Any, Any], Any], x: Any, y: Any) -> Any:
+    """``op`` field by field (and element by element inside containers); ``None`` is zero."""
+    if x is None:
+        return y if op is operator.add or y is None else _scale(operator.neg, y)
+    if y is None:
+        return x
+    info = _INFO.get(type(x))
+    if info is not None:
+        if type(y) is not info.cls:
+            raise TypeError(
+                f"cannot combine a {info.cls.__qualname__} with a {type(y).__qualname__}"
+            )
+        _statics_agree(info, x, y, "arithmetic")
+        return _remake(info, x, [_combine(op, getattr(x, n), getattr(y, n)) for n in info.diff])
+    inst = classes.instance_for(x)
+    parts = inst.children(x)
+    if parts is None:
+        return op(x, y)
+    other = classes.instance_for(y).children(y)
+    if other is None or len(other) != len(parts):
+        raise ShapeError(
+            f"cannot combine a {type(x).__name__} of {len(parts)} parts with "
+            f"{'a leaf' if other is None else f'{len(other)} parts'} element by element"
+        )
+    return inst.rebuild(x, [_combine(op, a, b) for a, b in zip(parts, other, strict=True)])
+
+
+def _scale(f: Callable[[Any], Any], x: Any) -> Any:
+    """``f`` applied to every number of ``x``, field by field."""
+    if x is None:
+        return None
+    inst = classes.instance_for(x)
+    parts = inst.children(x)
+    if parts is None:
+        return f(x)
+    return inst.rebuild(x, [_scale(f, v) for v in parts])
+
+
+def _is_number(s: object) -> bool:
+    return isinstance(s, int | float | np.number) and not isinstance(s, bool)
+
+
+def _add(self: Any, other: Any) -> Any:
+    return _combine(operator.add, self, other) if type(other) is type(self) else NotImplemented
+
+
+def _sub(self: Any, other: Any) -> Any:
+    return _combine(operator.sub, self, other) if type(other) is type(self) else NotImplemented
+
+
+def _neg(self: Any) -> Any:
+    return _scale(operator.neg, self)
+
+
+def _mul(self: Any, s: Any) -> Any:
+    return _scale(lambda v: v * s, self) if _is_number(s) else NotImplemented
+
+
+def _truediv(self: Any, s: Any) -> Any:
+    return _scale(lambda v: v / s, self) if _is_number(s) else NotImplemented
+
+
+# --- field lenses ---
+
+
+class _FieldLens(Lens[S, T]):
+    """The lens of one field: views by attribute, sets by ``attrs.evolve`` (validated), and
+    keeps the gradients of field reads sparse, keyed by field name."""
+
+    __slots__ = ("field", "info")
+
+    def __init__(self, info: _Info, name: str) -> None:
+        self.info = info
+        self.field = name
+        super().__init__(
+            operator.attrgetter(name),
+            lambda s, a: attrs.evolve(cast(Any, s), **{name: a}),
+            name=f"{info.cls.__qualname__}.{name}",
+        )
+
+    def _view_var(self, s: BVar[S]) -> BVar[T]:
+        if self.field in self.info.statics:
+            return BVar(getattr(deep_value(s), self.field), _CONST)
+        return super()._view_var(s)
+
+    def _view_vjp(self, g: Any, ans: Any, s: Any) -> Any:
+        return _Partial(s, _assemble_fields, {self.field: g})
+
+
+def _assemble_fields(container: Any, parts: dict[str, Any]) -> Any:
+    """The record's gradient from the gradients of the fields that were read."""
+    x = deep_value(container)
+    info = _INFO[type(x)]
+    return _make(
+        info,
+        [
+            getattr(x, n)
+            if n in info.statics
+            else (
+                materialize(parts[n], getattr(x, n)) if n in parts else classes.zero(getattr(x, n))
+            )
+            for n in info.names
+        ],
+    )
+
+
+class _ModelMeta(type):
+    """Class-level access to a field gives its lens; instances keep plain slot access."""
+
+    _tp_lenses_: ClassVar[dict[str, Any]] = {}
+
+    def __getattribute__(cls, name: str) -> Any:
+        if name[0] != "_":
+            lens = type.__getattribute__(cls, "_tp_lenses_").get(name)
+            if lens is not None:
+                return lens
+        return type.__getattribute__(cls, name)
+
+
+def _with_meta(cls: type) -> type:
+    """``cls`` re-created with a metaclass that serves field lenses at class level."""
+    meta = type(cls)
+    if not issubclass(meta, _ModelMeta):
+        meta = (
+            _ModelMeta if meta is type else type(f"_Model{meta.__name__}", (_ModelMeta, meta), {})
+        )
+    ns = {k: v for k, v in cls.__dict__.items() if k not in ("__dict__", "__weakref__")}
+    return meta(cls.__name__, cls.__bases__, ns)
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(attrs.field, static))
+def model(cls: type[T]) -> type[T]:
+    """Make an annotated class a frozen, slotted, differentiable record.
+
+    Example:
+        >>> import numpy as np
+        >>> from typedprop import grad_bp, model
+        >>> from typedprop.functions import sum_elements
+        >>> @model
+        ... class Line:
+        ...     slope: float
+        ...     offset: np.ndarray
+        >>> line = Line(2.0, np.zeros(3))
+        >>> g = grad_bp(lambda l: sum_elements((l ^ Line.offset) * (l ^ Line.slope)), line)
+        >>> g.slope, g.offset
+        (0.0, array([2., 2., 2.]))
+        >>> (line - 0.5 * g).slope
+        2.0
+    """
+    user_post_init = cls.__dict__.get("__attrs_post_init__")
+
+    def post_init(self: Any) -> None:
+        _post_init(self)
+        if user_post_init is not None:
+            user_post_init(self)
+
+    cls.__attrs_post_init__ = post_init  # type: ignore[attr-defined]
+    for name, method in (
+        ("__add__", _add),
+        ("__sub__", _sub),
+        ("__neg__", _neg),
+        ("__mul__", _mul),
+        ("__rmul__", _mul),
+        ("__truediv__", _truediv),
+    ):
+        if name not in cls.__dict__:
+            setattr(cls, name, method)
+    new: type[T] = attrs.frozen(_with_meta(cls))
+    info = _Info(new)
+    _INFO[new] = info
+    info.lenses = {n: _FieldLens(info, n) for n in info.names}
+    type.__setattr__(new, "_tp_lenses_", info.lenses)
+    classes.register_backprop(new, _RecordBackprop(info))
+    return new
+
+
+# --- split_bv / join_bv ---
+
+
+class Split(Generic[S]):
+    """A ``BVar`` of a record seen field by field: ``split.weight1`` is a ``BVar`` of the field.
+
+    Fields are projected when first read, so reading ``k`` fields costs ``k`` projections.
+    """
+
+    __slots__ = ("_bvar", "_cache", "_info")
+
+    def __init__(self, bvar: BVar[S], info: _Info) -> None:
+        self._bvar = bvar
+        self._info = info
+        self._cache: dict[str, BVar[Any]] = {}
+
+    def __getattr__(self, name: str) -> BVar[Any]:
+        cache = self._cache
+        v = cache.get(name)
+        if v is None:
+            lens = self._info.lenses.get(name)
+            if lens is None:
+                raise AttributeError(f"{self._info.cls.__qualname__} has no field {name!r}")
+            v = cache[name] = lens._view_var(self._bvar)
+        return v
+
+    def __dir__(self) -> list[str]:
+        return list(self._info.names)
+
+    def __repr__(self) -> str:
+        return f"split_bv({self._bvar!r})"
+
+
+def split_bv(x: BVar[S]) -> Split[S]:
+    """A ``BVar`` of a record as an object with one ``BVar`` per field (by attribute).
+
+    Example:
+        >>> from typedprop import grad_bp, model, split_bv
+        >>> @model
+        ... class Pair:
+        ...     a: float
+        ...     b: float
+        >>> grad_bp(lambda p: split_bv(p).a * split_bv(p).b, Pair(2.0, 5.0))
+        Pair(a=5.0, b=2.0)
+    """
+    return Split(x, _info(type(deep_value(x))))
+
+
+def join_bv(cls: type[S], **fields: Any) -> BVar[S]:
+    """A ``BVar`` of a record from its fields' ``BVar``s (or plain values); the reverse of
+    ``split_bv``. Field values are validated as in the record's constructor.
+
+    Example:
+        >>> from typedprop import grad_bp, join_bv, model
+        >>> @model
+        ... class Pair:
+        ...     a: float
+        ...     b: float
+        >>> grad_bp(lambda x: join_bv(Pair, a=x, b=x * 2.0) ^ Pair.b, 1.0)
+        2.0
+    """
+    info = _info(cls)
+    names = [n for n in info.names if n in fields]
+    unknown = set(fields) - set(info.names)
+    if unknown:
+        raise TypeError(f"join_bv: {cls.__qualname__} has no field(s) {sorted(unknown)}")
+    values = [fields[n] for n in names]
+
+    def pull(*vals: Any) -> tuple[Any, Callable[[Any], Any]]:
+        given = dict(zip(names, vals, strict=True))
+        if any(type(v) is BVar for v in vals):
+            record: Any = join_bv(cls, **given)
+        else:
+            record = _checked(info, given)
+
+        def pullback(g: Any) -> tuple[Any, ...]:
+            return tuple(None if n in info.statics else (g ^ info.lenses[n]) for n in names)
+
+        return record, pullback
+
+    out: Any = _apply_n(Op(f"join_bv {cls.__qualname__}", len(values), pull=pull), values)
+    return out if type(out) is BVar else BVar(out, _CONST)
