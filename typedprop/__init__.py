@@ -36,6 +36,7 @@ from typedprop.errors import MissingInstanceError as MissingInstanceError
 from typedprop.errors import NonScalarOutputError as NonScalarOutputError
 from typedprop.errors import ShapeError as ShapeError
 from typedprop.errors import TypedpropError as TypedpropError
+from typedprop.flatten import flatten as flatten
 from typedprop.lens import Lens as Lens
 from typedprop.lens import iso_var as iso_var
 from typedprop.lens import over_var as over_var
@@ -86,6 +87,7 @@ __all__ = [
     "eval_bp",
     "eval_bp2",
     "eval_bp_n",
+    "flatten",
     "grad_bp",
     "grad_bp2",
     "grad_bp_n",
