@@ -45,52 +45,60 @@ def unbroadcast(g: Any, x: Any) -> Any:
     sg = shape_of(g)
     if sg is None:
         return g
-    target = array_shape(x)
-    if sg == sx and (target is None) == (array_shape(g) is None):
+    target = target_of(x)
+    if sg == sx and type(target) is type(target_of(g)):
         return g
     return _apply2(SUM_TO, g, target)
 
 
-def array_shape(x: Any) -> tuple[int, ...] | None:
-    """The shape of an array value, ``None`` for a plain number: the target of the sums and
-    broadcasts in derivative rules, so that a float's gradient stays a float."""
+def target_of(x: Any) -> Any:
+    """What a sum or broadcast in a derivative rule should produce for the argument ``x``: its
+    plain value when that is an array (or an array wrapper such as ``Vec``), ``None`` for a
+    number, so that each gradient keeps its argument's kind and shape."""
     v = deep_value(x)
-    return v.shape if isinstance(v, np.ndarray) else None
+    return v if isinstance(v, np.ndarray) or hasattr(type(v), "_rewrap") else None
 
 
-def _sum_to(x: Any, shape: tuple[int, ...] | None) -> Any:
-    """``x`` summed to ``shape``; ``None`` means to a plain number."""
-    if shape is None:
+def as_kind(arr: Any, like: Any) -> Any:
+    """The array ``arr`` as a value of ``like``'s kind (an array, or an array wrapper)."""
+    return arr if type(like) is np.ndarray else type(like)._rewrap(arr)
+
+
+def _sum_to(x: Any, like: Any) -> Any:
+    """``x`` summed to the shape of ``like``; ``None`` means to a plain number."""
+    if like is None:
         total = np.sum(x)
         return float(total) if total.dtype == np.float64 else total
     xs = np.shape(x)
+    shape = like.shape
     lead = len(xs) - len(shape)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and xs[lead + i] != 1
     )
-    return np.asarray(np.sum(x, axis=axes)).reshape(shape)
+    return as_kind(np.asarray(np.sum(x, axis=axes)).reshape(shape), like)
 
 
-def _broadcast_to(x: Any, shape: tuple[int, ...] | None) -> Any:
-    """``x`` repeated to ``shape`` as a new array; ``None`` means ``x`` is a plain number."""
-    if shape is None:
+def _broadcast_to(x: Any, like: Any) -> Any:
+    """``x`` repeated to the shape of ``like`` as a new value; ``None``: ``x`` is a number."""
+    if like is None:
         return x
-    out = np.empty(shape, np.result_type(x))
-    out[...] = x
-    return out
+    src = x.array if hasattr(type(x), "_rewrap") else x
+    out = np.empty(like.shape, np.result_type(src))
+    out[...] = src
+    return as_kind(out, like)
 
 
 SUM_TO: Op = Op(
     "sum_to",
     2,
     fwd=_sum_to,
-    vjps=(lambda g, ans, x, shape: _apply2(BROADCAST_TO, g, array_shape(x)), None),
+    vjps=(lambda g, ans, x, like: _apply2(BROADCAST_TO, g, target_of(x)), None),
 )
 BROADCAST_TO: Op = Op(
     "broadcast_to",
     2,
     fwd=_broadcast_to,
-    vjps=(lambda g, ans, x, shape: unbroadcast(g, x), None),
+    vjps=(lambda g, ans, x, like: unbroadcast(g, x), None),
 )
 
 
@@ -113,13 +121,12 @@ def _sum_axis(x: Any, spec: tuple[int | None, bool]) -> Any:
 
 def _sum_axis_vjp(g: Any, ans: Any, x: Any, spec: tuple[int | None, bool]) -> Any:
     axis, keepdims = spec
-    sx = shape_of(x)
-    assert sx is not None
+    target = target_of(x)
     if axis is not None and not keepdims:
-        kept = list(sx)
+        kept = list(target.shape)
         kept[axis] = 1
         g = _apply2(RESHAPE, g, tuple(kept))
-    return _apply2(BROADCAST_TO, g, sx)
+    return _apply2(BROADCAST_TO, g, target)
 
 
 SUM_AXIS: Op = Op("sum", 2, fwd=_sum_axis, vjps=(_sum_axis_vjp, None))
@@ -201,8 +208,10 @@ def ndim_of(v: Any) -> int:
 
 
 def _outer(x: Any, y: Any) -> Any:
-    # np.dot of (n, 1) by (1, m) is about twice as fast as np.outer here (bench/rank1.py)
-    return np.dot(x[:, None], y[None, :])
+    if type(x) is np.ndarray:
+        # np.dot of (n, 1) by (1, m) is about twice as fast as np.outer here (bench/rank1.py)
+        return np.dot(x[:, None], y[None, :])
+    return x._outer(y)  # an array wrapper (typedprop.linalg.Vec) keeps its own kind
 
 
 OUTER: Op = Op(
@@ -215,7 +224,7 @@ OUTER: Op = Op(
     ),
 )
 TRANSPOSE: Op = Op(
-    "transpose", 1, fwd=np.transpose, vjps=(lambda g, ans, x: _apply1(TRANSPOSE, g),)
+    "transpose", 1, fwd=lambda x: x.T, vjps=(lambda g, ans, x: _apply1(TRANSPOSE, g),)
 )
 
 
@@ -296,10 +305,10 @@ def _hashable_index(key: Any) -> bool:
 
 def _getitem_vjp(g: Any, ans: Any, x: Any, key: Any) -> Any:
     xv = deep_value(x)
-    if isinstance(xv, np.ndarray):
+    if isinstance(xv, np.ndarray) or hasattr(type(xv), "_rewrap"):
         if _hashable_index(key):
             return _Partial(x, _assemble_array, {key: g})
-        return _apply2(SCATTER, g, (key, xv.shape, classes.zero(xv).dtype))
+        return _apply2(SCATTER, g, (key, xv))
     if isinstance(xv, tuple | list):
         n = len(xv)
         if isinstance(key, slice):
@@ -323,23 +332,28 @@ def _assemble_dict(container: Any, parts: dict[Any, Any]) -> Any:
 
 def _assemble_array(container: Any, parts: dict[Any, Any]) -> Any:
     xv = deep_value(container)
-    z = classes.zero(xv)
     if any(type(v) is BVar for v in parts.values()):
         total: Any = None
         for k, v in parts.items():
-            s = _apply2(SCATTER, v, (k, xv.shape, z.dtype))
+            s = _apply2(SCATTER, v, (k, xv))
             total = s if total is None else total + s
         return total
+    z = np.zeros(xv.shape, _grad_dtype(xv))
     for k, v in parts.items():
-        z[k] += v
-    return z
+        z[k] += v.array if hasattr(type(v), "_rewrap") else v
+    return as_kind(z, xv)
 
 
-def _scatter(g: Any, spec: tuple[Any, tuple[int, ...], Any]) -> Any:
-    key, shape, dtype = spec
-    z = np.zeros(shape, dtype)
-    np.add.at(z, key, g)
-    return z
+def _grad_dtype(xv: Any) -> Any:
+    dtype = np.asarray(xv).dtype
+    return dtype if np.issubdtype(dtype, np.inexact) else np.float64
+
+
+def _scatter(g: Any, spec: tuple[Any, Any]) -> Any:
+    key, like = spec
+    z = np.zeros(like.shape, _grad_dtype(like))
+    np.add.at(z, key, np.asarray(g))
+    return as_kind(z, like)
 
 
 GETITEM: Op = Op("[]", 2, fwd=operator.getitem, vjps=(_getitem_vjp, None))

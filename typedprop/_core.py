@@ -446,11 +446,15 @@ def materialize(g: Any, like: Any) -> Any:
     if type(g) is _Partial:
         return g.full()
     tl = type(like)
+    tg = type(g)
     if tl is np.ndarray:
-        if type(g) is not np.ndarray and type(g) is not BVar:
+        if tg is not np.ndarray and tg is not BVar:
             return np.asarray(g, classes.zero(like).dtype)
-    elif tl is float and type(g) is np.ndarray and g.ndim == 0:
-        return float(g)
+    elif tl is float:
+        if tg is np.ndarray and g.ndim == 0:
+            return float(g)
+    elif tg is np.ndarray and hasattr(tl, "_rewrap"):
+        return tl._rewrap(g)  # an array wrapper's gradient is that wrapper (linalg's Vec)
     return g
 
 

@@ -22,6 +22,8 @@ T = TypeVar("T")
 
 
 def _is_float_leaf(v: Any) -> bool:
+    if hasattr(type(v), "_rewrap"):  # an array wrapper such as linalg's Vec
+        return True
     if isinstance(v, np.ndarray | np.generic):
         return bool(np.issubdtype(v.dtype, np.floating))
     return isinstance(v, float)
@@ -75,6 +77,8 @@ def flatten(x: T) -> tuple[NDArray[np.float64], Callable[[NDArray[np.float64]], 
                 n = int(np.size(node))
                 piece = v[offset[0] : offset[0] + n]
                 offset[0] += n
+                if hasattr(type(node), "_rewrap"):
+                    return type(node)._rewrap(piece.reshape(node.shape).copy())
                 if isinstance(node, np.ndarray):
                     return piece.reshape(node.shape).astype(node.dtype, copy=True)
                 return type(node)(piece[0])

@@ -198,9 +198,9 @@ def _sum_all(x: Any) -> Any:
 
 
 def _broadcast_back(g: Any, x: Any) -> Any:
-    from typedprop._arith import BROADCAST_TO, array_shape
+    from typedprop._arith import BROADCAST_TO, target_of
 
-    return _apply2(BROADCAST_TO, g, array_shape(x))
+    return _apply2(BROADCAST_TO, g, target_of(x))
 
 
 _SUM = Op("sum_elements", 1, fwd=_sum_all, vjps=(lambda g, ans, x: _broadcast_back(g, x),))

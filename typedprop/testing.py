@@ -54,6 +54,8 @@ def _leaves(x: Any) -> list[Any]:
 
 def _is_real(v: Any) -> bool:
     v = deep_value(v)
+    if hasattr(type(v), "_rewrap"):
+        return True
     if isinstance(v, np.ndarray | np.generic):
         return bool(np.issubdtype(v.dtype, np.floating))
     return isinstance(v, float)
@@ -63,8 +65,11 @@ def _random_like(x: Any, rng: np.random.Generator) -> Any:
     def leaf(v: Any) -> Any:
         if not _is_real(v):
             return classes.zero(deep_value(v)) if v is not None else None
-        d = rng.standard_normal(np.shape(deep_value(v)))
-        return float(d) if np.ndim(d) == 0 and not isinstance(deep_value(v), np.ndarray) else d
+        plain = deep_value(v)
+        d = rng.standard_normal(np.shape(plain))
+        if hasattr(type(plain), "_rewrap"):  # an array wrapper (Vec, Mat) keeps its kind
+            return type(plain)._rewrap(d)
+        return float(d) if np.ndim(d) == 0 and not isinstance(plain, np.ndarray) else d
 
     return _map(leaf, x)
 

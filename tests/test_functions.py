@@ -1,0 +1,452 @@
+"""Property tests for ``typedprop.functions``: values against numpy, gradients against finite
+differences (first and second order, ``check_grad``) and against closed forms, error cases, and
+numerical robustness for large inputs."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from hypothesis.strategies import SearchStrategy
+from numpy.typing import NDArray
+
+import typedprop.functions as fn
+from typedprop import (
+    BVar,
+    ShapeError,
+    backprop_with,
+    eval_bp,
+    eval_bp2,
+    grad_bp,
+    grad_bp2,
+)
+from typedprop.testing import arrays, check_grad, nonzero_floats, shapes, well_floats
+
+Array = NDArray[np.float64]
+Draw = Callable[[SearchStrategy[Any]], Any]
+Fn = Callable[[Any], Any]
+
+
+# --- strategies ---
+
+
+@st.composite
+def operands(
+    draw: st.DrawFn,
+    elements: SearchStrategy[float] | None = None,
+    min_dims: int = 0,
+    max_dims: int = 2,
+) -> Any:
+    """A float (when ``min_dims == 0``) or an array of ``min_dims..max_dims`` axes."""
+    elems = elements if elements is not None else well_floats()
+    if min_dims == 0 and draw(st.booleans()):
+        return draw(elems)
+    return draw(arrays(shapes(min_dims, max_dims), elems))
+
+
+def like(draw: Draw, x: Any, elements: SearchStrategy[float] | None = None) -> Any:
+    """A float or array of ``x``'s kind and shape."""
+    elems = elements if elements is not None else well_floats()
+    if isinstance(x, float):
+        return draw(elems)
+    return draw(arrays(np.shape(x), elems))
+
+
+@st.composite
+def same_shape_pairs(
+    draw: st.DrawFn,
+    first: SearchStrategy[float] | None = None,
+    second: SearchStrategy[float] | None = None,
+    min_dims: int = 1,
+    max_dims: int = 2,
+) -> tuple[Any, Any]:
+    """Two arrays of one random shape (or two floats when ``min_dims == 0``)."""
+    x = draw(operands(first, min_dims, max_dims))
+    return x, like(draw, x, second)
+
+
+@st.composite
+def one_hot_rows(draw: st.DrawFn, min_dims: int = 1, max_dims: int = 2) -> tuple[Array, Array]:
+    """Logits of a random shape and one-hot targets of that shape (one hot per row)."""
+    y: Array = draw(arrays(shapes(min_dims, max_dims)))
+    n = y.shape[-1]
+    rows = int(np.prod(y.shape[:-1]))
+    hot = draw(st.lists(st.integers(0, n - 1), min_size=rows, max_size=rows))
+    t = np.eye(n)[hot].reshape(y.shape)
+    return y, t
+
+
+# --- reference implementations ---
+
+
+def ref_logistic(x: Any) -> Any:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def ref_softmax(x: Array) -> Array:
+    e = np.exp(x)
+    return e / np.sum(e, axis=-1, keepdims=True)  # type: ignore[no-any-return]
+
+
+def ref_log_softmax(x: Array) -> Array:
+    return x - np.log(np.sum(np.exp(x), axis=-1, keepdims=True))  # type: ignore[no-any-return]
+
+
+# name: (function, numpy's value, closed-form derivative, inputs where both are well-behaved)
+ELEMENTWISE: dict[str, tuple[Fn, Fn, Fn, SearchStrategy[float]]] = {
+    "exp": (fn.exp, np.exp, np.exp, well_floats()),
+    "log": (fn.log, np.log, lambda x: 1.0 / x, well_floats(0.1, 5.0)),
+    "sqrt": (fn.sqrt, np.sqrt, lambda x: 0.5 / np.sqrt(x), well_floats(0.1, 5.0)),
+    "sin": (fn.sin, np.sin, np.cos, well_floats()),
+    "cos": (fn.cos, np.cos, lambda x: -np.sin(x), well_floats()),
+    "tan": (fn.tan, np.tan, lambda x: 1.0 / np.cos(x) ** 2, well_floats(-1.2, 1.2)),
+    "tanh": (fn.tanh, np.tanh, lambda x: 1.0 - np.tanh(x) ** 2, well_floats()),
+    "sinh": (fn.sinh, np.sinh, np.cosh, well_floats()),
+    "cosh": (fn.cosh, np.cosh, np.sinh, well_floats()),
+    "logistic": (
+        fn.logistic,
+        ref_logistic,
+        lambda x: ref_logistic(x) * (1.0 - ref_logistic(x)),
+        well_floats(),
+    ),
+    "relu": (
+        fn.relu,
+        lambda x: np.maximum(x, 0.0),
+        lambda x: np.where(np.asarray(x) > 0, 1.0, 0.0),
+        nonzero_floats(),
+    ),
+    "softplus": (fn.softplus, lambda x: np.log1p(np.exp(x)), ref_logistic, well_floats()),
+}
+NAMES = sorted(ELEMENTWISE)
+
+
+# --- elementwise functions ---
+
+
+@pytest.mark.parametrize("name", NAMES)
+@given(data=st.data())
+def test_elementwise_gradients_match_finite_differences(name: str, data: st.DataObject) -> None:
+    """First and second derivatives of each elementwise function (alone, and with an
+    input-dependent output gradient) agree with central finite differences."""
+    f, _, _, elements = ELEMENTWISE[name]
+    x = data.draw(operands(elements))
+    check_grad(f, x, order=2)
+    check_grad(lambda v: f(v) * v, x, order=2)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@given(data=st.data())
+def test_elementwise_values_match_numpy(name: str, data: st.DataObject) -> None:
+    """On plain floats and arrays each function is numpy's computation (a plain value of the
+    same shape), and eval_bp on a BVar gives exactly the plain value."""
+    f, ref, _, elements = ELEMENTWISE[name]
+    x = data.draw(operands(elements))
+    y = f(x)
+    assert not isinstance(y, BVar)
+    assert np.shape(y) == np.shape(x)
+    np.testing.assert_allclose(y, ref(x), rtol=1e-12, atol=1e-300)
+    np.testing.assert_array_equal(eval_bp(f, x), y)
+
+
+@pytest.mark.parametrize("name", NAMES)
+@given(data=st.data())
+def test_elementwise_gradients_match_closed_form(name: str, data: st.DataObject) -> None:
+    """grad of sum(f(x)) is f'(x) (e.g. exp for exp), and the pullback of weights w is
+    w * f'(x), with x's shape."""
+    f, _, df, elements = ELEMENTWISE[name]
+    x = data.draw(operands(elements))
+    g = grad_bp(lambda v: fn.sum_elements(f(v)), x)
+    assert np.shape(g) == np.shape(x)
+    np.testing.assert_allclose(g, df(x), rtol=1e-12, atol=1e-15)
+    w = like(data.draw, x)
+    _, pullback = backprop_with(f, x)
+    np.testing.assert_allclose(pullback(w), w * df(x), rtol=1e-12, atol=1e-15)
+
+
+def test_relu_derivative_at_zero_is_zero() -> None:
+    """relu's derivative is 0 at 0 itself (as documented), 1 above and 0 below."""
+    x = np.array([-1.0, 0.0, 2.0])
+    np.testing.assert_array_equal(grad_bp(lambda v: fn.sum_elements(fn.relu(v)), x), [0, 0, 1])
+    assert grad_bp(fn.relu, 0.0) == 0.0
+
+
+# --- reductions ---
+
+REDUCTIONS: dict[str, tuple[Fn, Fn]] = {
+    "sum_elements": (fn.sum_elements, np.sum),
+    "mean": (fn.mean, np.mean),
+}
+
+
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+@given(x=operands(max_dims=3))
+def test_reduction_gradients_match_finite_differences(name: str, x: Any) -> None:
+    """First and second derivatives of sum_elements and mean (alone, and under a nonlinearity
+    so their output gradient depends on x) agree with finite differences."""
+    f, _ = REDUCTIONS[name]
+    check_grad(f, x, order=2)
+    check_grad(lambda v: fn.sin(f(v * v)), x, order=2)
+
+
+@pytest.mark.parametrize("name", sorted(REDUCTIONS))
+@given(x=operands(max_dims=3))
+def test_reduction_values_match_numpy(name: str, x: Any) -> None:
+    """sum_elements and mean of floats and arrays are np.sum and np.mean, single numbers, and
+    eval_bp on a BVar gives the same number."""
+    f, ref = REDUCTIONS[name]
+    y = f(x)
+    assert np.shape(y) == ()
+    np.testing.assert_allclose(y, ref(x), rtol=1e-12, atol=1e-12)
+    assert eval_bp(f, x) == y
+
+
+@given(x=operands(max_dims=3))
+def test_sum_elements_gradient_is_ones(x: Any) -> None:
+    """The gradient of sum_elements is 1 in every position, shaped like its input."""
+    g = grad_bp(fn.sum_elements, x)
+    assert np.shape(g) == np.shape(x)
+    np.testing.assert_array_equal(g, np.ones(np.shape(x)))
+
+
+@given(x=operands(max_dims=3))
+def test_mean_gradient_is_one_over_size(x: Any) -> None:
+    """The gradient of mean is 1 / size in every position, shaped like its input."""
+    g = grad_bp(fn.mean, x)
+    assert np.shape(g) == np.shape(x)
+    np.testing.assert_allclose(g, np.full(np.shape(x), 1.0 / np.size(x)), rtol=1e-15)
+
+
+def summed(f: Fn) -> Fn:
+    """The function v -> sum_elements(f(v))."""
+    return lambda v: fn.sum_elements(f(v))
+
+
+def test_gradients_have_the_input_type() -> None:
+    """grad_bp gives "a value of x's type" through every function: a float for a float, an
+    ndarray for an array, 0-d arrays included."""
+    wrong = []
+    for name, (f, *_) in ELEMENTWISE.items():
+        for x in (0.5, np.array(0.5), np.array([0.5, 1.5])):
+            g = grad_bp(summed(f), x)
+            if not isinstance(g, type(x)):
+                wrong.append(f"{name}: the gradient at {x!r} is {g!r}")
+    for name, (f, _) in REDUCTIONS.items():
+        for x in (0.5, np.array(0.5), np.array([0.5, 1.5])):
+            g = grad_bp(f, x)
+            if not isinstance(g, type(x)):
+                wrong.append(f"{name}: the gradient at {x!r} is {g!r}")
+    assert not wrong, "\n".join(wrong)
+
+
+# --- softmax and log_softmax ---
+
+SOFTMAXES: dict[str, tuple[Fn, Fn]] = {
+    "softmax": (fn.softmax, ref_softmax),
+    "log_softmax": (fn.log_softmax, ref_log_softmax),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SOFTMAXES))
+@given(x=arrays(shapes(1, 3)))
+def test_softmax_gradients_match_finite_differences(name: str, x: Array) -> None:
+    """First and second derivatives of softmax and log_softmax (vectors and batches, alone and
+    with an input-dependent output gradient) agree with finite differences."""
+    f, _ = SOFTMAXES[name]
+    check_grad(f, x, order=2)
+    check_grad(lambda v: f(v) * v, x, order=2)
+
+
+@pytest.mark.parametrize("name", sorted(SOFTMAXES))
+@given(x=arrays(shapes(1, 3)))
+def test_softmax_values_match_direct_formula(name: str, x: Array) -> None:
+    """softmax is exp(x) / sum(exp(x)) and log_softmax is x - log(sum(exp(x))) along the last
+    axis, row by row; eval_bp on a BVar gives exactly the plain value."""
+    f, ref = SOFTMAXES[name]
+    y = f(x)
+    assert not isinstance(y, BVar)
+    assert y.shape == x.shape
+    np.testing.assert_allclose(y, ref(x), rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(eval_bp(f, x), y)
+
+
+@given(x=arrays(shapes(1, 3)))
+def test_softmax_rows_are_distributions(x: Array) -> None:
+    """Each row of softmax is positive and sums to 1; exp(log_softmax) is softmax."""
+    s = fn.softmax(x)
+    assert np.all(s > 0)
+    np.testing.assert_allclose(np.sum(s, axis=-1), 1.0, rtol=1e-14)
+    np.testing.assert_allclose(np.exp(fn.log_softmax(x)), s, rtol=1e-13)
+
+
+@given(xw=same_shape_pairs(max_dims=3))
+def test_softmax_gradient_matches_closed_form(xw: tuple[Array, Array]) -> None:
+    """The gradient of sum(w * softmax(x)) is s * (w - sum(w * s)) row by row."""
+    x, w = xw
+    s = ref_softmax(x)
+    g = grad_bp(lambda v: fn.sum_elements(w * fn.softmax(v)), x)
+    expected = s * (w - np.sum(w * s, axis=-1, keepdims=True))
+    np.testing.assert_allclose(g, expected, rtol=1e-10, atol=1e-13)
+
+
+@given(xw=same_shape_pairs(max_dims=3))
+def test_log_softmax_gradient_matches_closed_form(xw: tuple[Array, Array]) -> None:
+    """The gradient of sum(w * log_softmax(x)) is w - softmax(x) * sum(w) row by row."""
+    x, w = xw
+    g = grad_bp(lambda v: fn.sum_elements(w * fn.log_softmax(v)), x)
+    expected = w - ref_softmax(x) * np.sum(w, axis=-1, keepdims=True)
+    np.testing.assert_allclose(g, expected, rtol=1e-10, atol=1e-13)
+
+
+# --- cross_entropy ---
+
+
+@given(yt=same_shape_pairs())
+def test_cross_entropy_gradients_match_finite_differences(yt: tuple[Array, Array]) -> None:
+    """First and second derivatives of cross_entropy in both the logits and the target (any
+    real targets, vectors and batches) agree with finite differences."""
+    y, t = yt
+    check_grad(fn.cross_entropy, y, t, order=2)
+    check_grad(lambda a, b: fn.cross_entropy(a * a, b) * fn.sum_elements(b), y, t, order=2)
+
+
+@given(yt=same_shape_pairs())
+def test_cross_entropy_value_matches_log_softmax(yt: tuple[Array, Array]) -> None:
+    """cross_entropy(y, t) is -sum(t * log_softmax(y)) summed over all rows, a single number;
+    eval_bp2 on BVars gives exactly the plain value."""
+    y, t = yt
+    ce = fn.cross_entropy(y, t)
+    assert np.shape(ce) == ()
+    np.testing.assert_allclose(ce, -np.sum(t * ref_log_softmax(y)), rtol=1e-10, atol=1e-12)
+    assert eval_bp2(fn.cross_entropy, y, t) == ce
+    assert eval_bp(lambda v: fn.cross_entropy(v, t), y) == ce
+
+
+@given(yt=one_hot_rows())
+def test_cross_entropy_gradient_for_one_hot_targets(yt: tuple[Array, Array]) -> None:
+    """For one-hot targets the logits' gradient is softmax(y) - t, for each row of a batch."""
+    y, t = yt
+    g = grad_bp(lambda v: fn.cross_entropy(v, t), y)
+    assert g.shape == y.shape
+    np.testing.assert_allclose(g, ref_softmax(y) - t, rtol=1e-12, atol=1e-14)
+
+
+@given(yt=same_shape_pairs())
+def test_cross_entropy_gradients_match_closed_form(yt: tuple[Array, Array]) -> None:
+    """For any targets the logits' gradient is softmax(y) * sum(t) - t per row, and the
+    target's gradient is -log_softmax(y)."""
+    y, t = yt
+    gy, gt = grad_bp2(fn.cross_entropy, y, t)
+    expected = ref_softmax(y) * np.sum(t, axis=-1, keepdims=True) - t
+    np.testing.assert_allclose(gy, expected, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(gt, -ref_log_softmax(y), rtol=1e-12, atol=1e-14)
+    np.testing.assert_array_equal(grad_bp(lambda b: fn.cross_entropy(y, b), t), gt)
+    np.testing.assert_array_equal(grad_bp(lambda a: fn.cross_entropy(a, t), y), gy)
+
+
+# --- errors ---
+
+LAST_AXIS: dict[str, Fn] = {
+    "softmax": fn.softmax,
+    "log_softmax": fn.log_softmax,
+    "cross_entropy": lambda x: fn.cross_entropy(x, x),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAST_AXIS))
+@pytest.mark.parametrize("x", [2.0, np.array(2.0)], ids=["float", "0d-array"])
+def test_last_axis_functions_reject_numbers(name: str, x: Any) -> None:
+    """softmax, log_softmax and cross_entropy of a number (plain, 0-d, or a BVar of one) raise
+    ShapeError naming the function."""
+    f = LAST_AXIS[name]
+    with pytest.raises(ShapeError, match=rf"^{name}: .*got a number"):
+        f(x)
+    with pytest.raises(ShapeError, match=rf"^{name}: .*got a number"):
+        grad_bp(lambda v: fn.sum_elements(f(v)), x)
+
+
+@given(data=st.data())
+def test_cross_entropy_mismatched_shapes_name_both(data: st.DataObject) -> None:
+    """cross_entropy of logits and targets of different shapes raises ShapeError naming both
+    shapes, on plain arrays and on BVars."""
+    sl = data.draw(shapes(1, 2))
+    st_ = data.draw(shapes(0, 2))
+    assume(sl != st_)
+    y, t = np.zeros(sl), np.zeros(st_)
+    pattern = rf"logits of shape {re.escape(str(sl))} and target of shape {re.escape(str(st_))}"
+    with pytest.raises(ShapeError, match=pattern):
+        fn.cross_entropy(y, t)
+    with pytest.raises(ShapeError, match=pattern):
+        grad_bp2(fn.cross_entropy, y, t)
+
+
+def test_cross_entropy_mismatch_example() -> None:
+    """The concrete message for (2, 3) logits against (3,) targets names (2, 3) and (3,)."""
+    with pytest.raises(ShapeError, match=r"\(2, 3\).*\(3,\)"):
+        fn.cross_entropy(np.zeros((2, 3)), np.zeros(3))
+
+
+# --- numerical robustness ---
+
+
+@given(x=arrays(shapes(1, 2), well_floats(-1000.0, 1000.0)))
+def test_softmax_family_is_finite_for_large_logits(x: Array) -> None:
+    """softmax, log_softmax and cross_entropy of logits up to +-1000 give finite values and
+    finite gradients (no overflow warnings: pytest turns warnings into errors)."""
+    for f in (fn.softmax, fn.log_softmax):
+        assert np.all(np.isfinite(f(x)))
+
+        def loss(v: BVar[Array], f: Fn = f) -> BVar[float]:
+            y: BVar[Array] = f(v)
+            return fn.sum_elements(y * x)
+
+        assert np.all(np.isfinite(grad_bp(loss, x)))
+    t = ref_softmax(np.zeros(x.shape))
+    assert np.isfinite(fn.cross_entropy(x, t))
+    gy, gt = grad_bp2(fn.cross_entropy, x, t)
+    assert np.all(np.isfinite(gy))
+    assert np.all(np.isfinite(gt))
+
+
+@given(x=arrays(shapes(1, 2)))
+def test_softmax_is_shift_invariant_at_1000(x: Array) -> None:
+    """Adding 1000 to every logit leaves softmax and its gradient unchanged (computed stably)."""
+    w = np.cos(np.arange(x.size)).reshape(x.shape)
+    np.testing.assert_allclose(fn.softmax(x + 1000.0), fn.softmax(x), rtol=1e-10, atol=1e-15)
+
+    def loss(v: BVar[Array]) -> BVar[float]:
+        return fn.sum_elements(fn.softmax(v) * w)
+
+    np.testing.assert_allclose(grad_bp(loss, x + 1000.0), grad_bp(loss, x), atol=1e-10)
+
+
+def test_large_logits_example() -> None:
+    """Logits [1000, 0, -1000] with target class 0: loss 0, gradient softmax - t = 0; with
+    target class 2: loss 2000, gradient [1, 0, -1]."""
+    y = np.array([1000.0, 0.0, -1000.0])
+    np.testing.assert_array_equal(fn.softmax(y), [1.0, 0.0, 0.0])
+    np.testing.assert_array_equal(fn.log_softmax(y), [0.0, -1000.0, -2000.0])
+    first, last = np.array([1.0, 0.0, 0.0]), np.array([0.0, 0.0, 1.0])
+    assert fn.cross_entropy(y, first) == 0.0
+    np.testing.assert_array_equal(grad_bp(lambda v: fn.cross_entropy(v, first), y), [0, 0, 0])
+    assert fn.cross_entropy(y, last) == 2000.0
+    np.testing.assert_array_equal(grad_bp(lambda v: fn.cross_entropy(v, last), y), [1, 0, -1])
+
+
+@given(sign=st.sampled_from([-1.0, 1.0]), shape=shapes(0, 2))
+def test_logistic_and_softplus_are_finite_at_1000(sign: float, shape: tuple[int, ...]) -> None:
+    """logistic(+-1000) is exactly 1 or 0 with derivative 0, and softplus(+-1000) is 1000 or 0
+    with derivative 1 or 0: finite values and gradients, no overflow."""
+    x = np.full(shape, sign * 1000.0)
+    big = sign > 0
+    np.testing.assert_array_equal(fn.logistic(x), np.full(shape, 1.0 if big else 0.0))
+    np.testing.assert_array_equal(grad_bp(lambda v: fn.sum_elements(fn.logistic(v)), x), 0.0)
+    np.testing.assert_array_equal(fn.softplus(x), np.full(shape, 1000.0 if big else 0.0))
+    g = grad_bp(lambda v: fn.sum_elements(fn.softplus(v)), x)
+    np.testing.assert_array_equal(g, np.full(shape, 1.0 if big else 0.0))
+    assert fn.logistic(sign * 1000.0) == (1.0 if big else 0.0)
+    assert grad_bp(fn.logistic, sign * 1000.0) == 0.0

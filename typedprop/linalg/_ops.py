@@ -1,0 +1,821 @@
+"""The hmatrix-backprop operation set on ``Vec`` and ``Mat``, each rule beside its forward.
+
+Every function takes plain ``Vec``/``Mat`` values or their ``BVar``s. Rules are written with
+these same operations, so they differentiate again, except where a rule needs the singular or
+eigen vectors as constants (``svd``, ``eigenvalues``, the matrix ``norm_2``): there a second
+derivative raises instead of being silently wrong. Where the Haskell original's gradient is
+wrong (``mean`` divides by the non-zero count, ``cov`` scales by ``2/n``), ours is right.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar, overload
+
+import numpy as np
+
+from typedprop._arith import BROADCAST_TO, GETITEM, TRANSPOSE, sum_axis
+from typedprop._core import _CONST, BVar, Op, _apply1, _apply2, _apply_n, deep_value
+from typedprop.errors import ShapeError, TypedpropError
+from typedprop.functions import log, sqrt, sum_elements
+from typedprop.functions import mean as _mean
+from typedprop.linalg._types import Add, Mat, Vec, mismatch, show
+
+__all__ = [
+    "chol",
+    "col",
+    "cov",
+    "cross",
+    "det",
+    "diag",
+    "dot",
+    "eigenvalues",
+    "eye",
+    "from_columns",
+    "from_rows",
+    "head_tail",
+    "hstack",
+    "inv",
+    "konst",
+    "linspace",
+    "lndet",
+    "matrix",
+    "mean",
+    "mean_cov",
+    "mmap",
+    "norm_1",
+    "norm_2",
+    "norm_inf",
+    "outer",
+    "row",
+    "split",
+    "split_cols",
+    "split_rows",
+    "svd",
+    "take_diag",
+    "to_columns",
+    "to_rows",
+    "tr",
+    "uncol",
+    "unrow",
+    "vec2",
+    "vec3",
+    "vec4",
+    "vector",
+    "vjoin",
+    "vmap",
+    "vstack",
+    "zeros",
+    "zip_with_vector",
+]
+
+N = TypeVar("N", bound=int)
+M = TypeVar("M", bound=int)
+K = TypeVar("K", bound=int)
+P = TypeVar("P", bound=int)
+Q = TypeVar("Q", bound=int)
+
+Scalar = float | BVar[float]
+
+
+def _bv(x: Any) -> Any:
+    """A result as a ``BVar`` when any argument was one (constants stay plain values)."""
+    return x
+
+
+def _a(v: Any) -> Any:
+    return v.array
+
+
+def _check(name: str, cond: bool, *operands: Any, why: str = "") -> None:
+    if not cond:
+        shapes = ", ".join(show(deep_value(o)) for o in operands)
+        raise ShapeError(f"Dimension mismatch in {name}: {shapes}{why}")
+
+
+# --- constructors ---
+
+
+@overload
+def zeros(n: N, /) -> Vec[N]: ...
+@overload
+def zeros(m: M, n: N, /) -> Mat[M, N]: ...
+def zeros(m: Any, n: Any = None, /) -> Any:
+    """A vector (``zeros(n)``) or matrix (``zeros(m, n)``) of zeros.
+
+    Example:
+        >>> from typedprop.linalg import zeros
+        >>> zeros(2, 3).shape
+        (2, 3)
+    """
+    return Vec._rewrap(np.zeros(m)) if n is None else Mat._rewrap(np.zeros((m, n)))
+
+
+def eye(n: N) -> Mat[N, N]:
+    """The ``n`` by ``n`` identity matrix."""
+    return Mat._rewrap(np.eye(n))
+
+
+def _konst_fwd(x: Any, shape: tuple[int, ...]) -> Any:
+    return (Vec if len(shape) == 1 else Mat)._rewrap(np.full(shape, float(x)))
+
+
+_KONST: Op = Op("konst", 2, fwd=_konst_fwd, vjps=(lambda g, ans, x, shape: sum_elements(g), None))
+
+
+@overload
+def konst(x: BVar[float], m: M) -> BVar[Vec[M]]: ...
+@overload
+def konst(x: float, m: M) -> Vec[M]: ...
+@overload
+def konst(x: BVar[float], m: M, n: N) -> BVar[Mat[M, N]]: ...
+@overload
+def konst(x: float, m: M, n: N) -> Mat[M, N]: ...
+def konst(x: Any, m: int, n: int | None = None) -> Any:
+    """A vector or matrix with every element ``x``; the gradient of ``x`` is the sum of all.
+
+    Example:
+        >>> from typedprop.linalg import konst
+        >>> konst(2.0, 3)
+        Vec[3]([2., 2., 2.])
+    """
+    return _apply2(_KONST, x, (m,) if n is None else (m, n))
+
+
+def _vector_op(n: int) -> Op:
+    return Op(
+        "vector",
+        n,
+        fwd=lambda *xs: Vec._rewrap(np.array([float(x) for x in xs])),
+        vjps=[(lambda g, ans, *xs, i=i: g[i]) for i in range(n)],
+    )
+
+
+def vector(xs: Sequence[float] | Sequence[BVar[float] | float]) -> Any:
+    """A vector from numbers or ``BVar``s of numbers (one gradient per element).
+
+    For long vectors from data prefer ``Vec(array)``: this builds one node over all elements.
+    """
+    xs = list(xs)
+    if not any(type(x) is BVar for x in xs):
+        return Vec(np.array(xs, dtype=np.float64))
+    return _apply_n(_vector_op(len(xs)), xs)
+
+
+def matrix(rows: Sequence[Sequence[float]] | Sequence[Sequence[BVar[float] | float]]) -> Any:
+    """A matrix from rows of numbers (or ``BVar``s of numbers).
+
+    Raises:
+        ShapeError: the rows differ in length.
+    """
+    rows = [list(r) for r in rows]
+    lengths = {len(r) for r in rows}
+    if len(lengths) > 1:
+        raise ShapeError(f"matrix: rows of different lengths {sorted(lengths)}")
+    flat = [x for r in rows for x in r]
+    if not any(type(x) is BVar for x in flat):
+        return Mat(np.array(rows, dtype=np.float64).reshape(len(rows), -1))
+    n = lengths.pop() if lengths else 0
+    return _reshape(_apply_n(_vector_op(len(flat)), flat), (len(rows), n))
+
+
+def _linspace_fwd(a: Any, b: Any, n: int) -> Vec[Any]:
+    return Vec._rewrap(np.linspace(float(a), float(b), n))
+
+
+def _linspace_t(n: int) -> Vec[Any]:
+    return Vec._rewrap(np.linspace(0.0, 1.0, n))
+
+
+_LINSPACE: Op = Op(
+    "linspace",
+    3,
+    fwd=_linspace_fwd,
+    vjps=(
+        lambda g, ans, a, b, n: sum_elements(g * (1.0 - _linspace_t(n))),
+        lambda g, ans, a, b, n: sum_elements(g * _linspace_t(n)),
+        None,
+    ),
+)
+
+
+@overload
+def linspace(a: float, b: float, n: N) -> Vec[N]: ...
+@overload
+def linspace(a: BVar[float], b: Scalar, n: N) -> BVar[Vec[N]]: ...
+@overload
+def linspace(a: float, b: BVar[float], n: N) -> BVar[Vec[N]]: ...
+def linspace(a: Any, b: Any, n: int) -> Any:
+    """``n`` evenly spaced numbers from ``a`` to ``b``, differentiable in both ends."""
+    return _apply_n(_LINSPACE, (a, b, n))
+
+
+# --- products ---
+
+
+def _dot_fwd(x: Vec[Any], y: Vec[Any]) -> float:
+    if x.array.shape != y.array.shape:
+        raise mismatch("dot", x, y, why="; both arguments need the same dimension")
+    return float(x.array @ y.array)
+
+
+_DOT: Op = Op(
+    "dot", 2, fwd=_dot_fwd, vjps=(lambda g, ans, x, y: g * y, lambda g, ans, x, y: g * x)
+)
+
+
+@overload
+def dot(x: Vec[N], y: Vec[N]) -> float: ...
+@overload
+def dot(x: BVar[Vec[N]], y: BVar[Vec[N]] | Vec[N]) -> BVar[float]: ...
+@overload
+def dot(x: Vec[N], y: BVar[Vec[N]]) -> BVar[float]: ...
+def dot(x: Any, y: Any) -> Any:
+    """The dot product of two vectors of one dimension.
+
+    Example:
+        >>> from typedprop.linalg import dot, vector
+        >>> dot(vector([1.0, 2.0]), vector([3.0, 4.0]))
+        11.0
+    """
+    return _apply2(_DOT, x, y)
+
+
+_OUTER: Op = Op(
+    "outer",
+    2,
+    fwd=lambda x, y: x._outer(y),
+    vjps=(lambda g, ans, x, y: g @ y, lambda g, ans, x, y: x @ g),
+)
+
+
+@overload
+def outer(x: Vec[M], y: Vec[N]) -> Mat[M, N]: ...
+@overload
+def outer(x: BVar[Vec[M]], y: BVar[Vec[N]] | Vec[N]) -> BVar[Mat[M, N]]: ...
+@overload
+def outer(x: Vec[M], y: BVar[Vec[N]]) -> BVar[Mat[M, N]]: ...
+def outer(x: Any, y: Any) -> Any:
+    """The outer product ``x yᵀ``."""
+    return _apply2(_OUTER, x, y)
+
+
+@overload
+def tr(m: Mat[M, N]) -> Mat[N, M]: ...
+@overload
+def tr(m: BVar[Mat[M, N]]) -> BVar[Mat[N, M]]: ...
+def tr(m: Any) -> Any:
+    """The transpose."""
+    return _apply1(TRANSPOSE, m)
+
+
+def _cross_fwd(x: Vec[Any], y: Vec[Any]) -> Vec[Any]:
+    _check("cross", x.array.shape == (3,) == y.array.shape, x, y, why="; cross needs Vec[3]")
+    return Vec._rewrap(np.cross(x.array, y.array))
+
+
+_CROSS: Op = Op(
+    "cross",
+    2,
+    fwd=_cross_fwd,
+    vjps=(lambda g, ans, x, y: cross(y, g), lambda g, ans, x, y: cross(g, x)),
+)
+
+
+@overload
+def cross(x: Vec[N], y: Vec[N]) -> Vec[N]: ...
+@overload
+def cross(x: BVar[Vec[N]], y: BVar[Vec[N]] | Vec[N]) -> BVar[Vec[N]]: ...
+@overload
+def cross(x: Vec[N], y: BVar[Vec[N]]) -> BVar[Vec[N]]: ...
+def cross(x: Any, y: Any) -> Any:
+    """The cross product of two ``Vec[3]``."""
+    return _apply2(_CROSS, x, y)
+
+
+# --- joining, splitting, reshaping ---
+
+
+def _slice_fwd(x: Any, spec: tuple[int, int, int]) -> Any:
+    axis, start, stop = spec
+    arr = x.array[start:stop] if axis == 0 else x.array[:, start:stop]
+    return type(x)._rewrap(arr.copy())
+
+
+def _pad_fwd(g: Any, spec: tuple[int, int, Any]) -> Any:
+    axis, start, like = spec
+    z = np.zeros(like.array.shape)
+    n = np.shape(g)[axis]
+    if axis == 0:
+        z[start : start + n] = np.asarray(g)
+    else:
+        z[:, start : start + n] = np.asarray(g)
+    return type(like)._rewrap(z)
+
+
+_SLICE: Op = Op(
+    "slice",
+    2,
+    fwd=_slice_fwd,
+    vjps=(lambda g, ans, x, spec: _apply2(_PAD, g, (spec[0], spec[1], deep_value(x))), None),
+)
+_PAD: Op = Op(
+    "pad",
+    2,
+    fwd=_pad_fwd,
+    vjps=(
+        lambda g, ans, x, spec: _apply2(
+            _SLICE, g, (spec[0], spec[1], spec[1] + np.shape(deep_value(x))[spec[0]])
+        ),
+        None,
+    ),
+)
+
+
+def _slice(x: Any, axis: int, start: int, stop: int) -> Any:
+    return _apply2(_SLICE, x, (axis, start, stop))
+
+
+def _join_fwd(axis: int) -> Callable[[Any, Any], Any]:
+    def fwd(x: Any, y: Any) -> Any:
+        a, b = x.array, y.array
+        other = 1 - axis if a.ndim == 2 else None
+        if a.ndim != b.ndim or (other is not None and a.shape[other] != b.shape[other]):
+            raise mismatch("hstack" if axis == 1 else ("vstack" if a.ndim == 2 else "vjoin"), x, y)
+        return type(x)._rewrap(np.concatenate([a, b], axis=axis))
+
+    return fwd
+
+
+def _join_op(name: str, axis: int) -> Op:
+    def first(g: Any, ans: Any, x: Any, y: Any) -> Any:
+        return _slice(g, axis, 0, np.shape(deep_value(x))[axis])
+
+    def second(g: Any, ans: Any, x: Any, y: Any) -> Any:
+        n = np.shape(deep_value(x))[axis]
+        return _slice(g, axis, n, n + np.shape(deep_value(y))[axis])
+
+    return Op(name, 2, fwd=_join_fwd(axis), vjps=(first, second))
+
+
+_VJOIN: Op = _join_op("vjoin", 0)
+_VSTACK: Op = _join_op("vstack", 0)
+_HSTACK: Op = _join_op("hstack", 1)
+
+
+@overload
+def vjoin(x: Vec[M], y: Vec[N]) -> Vec[Add[M, N]]: ...
+@overload
+def vjoin(x: BVar[Vec[M]], y: BVar[Vec[N]] | Vec[N]) -> BVar[Vec[Add[M, N]]]: ...
+@overload
+def vjoin(x: Vec[M], y: BVar[Vec[N]]) -> BVar[Vec[Add[M, N]]]: ...
+def vjoin(x: Any, y: Any) -> Any:
+    """The concatenation of two vectors (hmatrix's ``#``)."""
+    return _apply2(_VJOIN, x, y)
+
+
+@overload
+def vstack(x: Mat[M, N], y: Mat[K, N]) -> Mat[Add[M, K], N]: ...
+@overload
+def vstack(x: BVar[Mat[M, N]], y: BVar[Mat[K, N]] | Mat[K, N]) -> BVar[Mat[Add[M, K], N]]: ...
+@overload
+def vstack(x: Mat[M, N], y: BVar[Mat[K, N]]) -> BVar[Mat[Add[M, K], N]]: ...
+def vstack(x: Any, y: Any) -> Any:
+    """The rows of ``x`` above the rows of ``y`` (hmatrix's ``===``)."""
+    return _apply2(_VSTACK, x, y)
+
+
+@overload
+def hstack(x: Mat[M, N], y: Mat[M, K]) -> Mat[M, Add[N, K]]: ...
+@overload
+def hstack(x: BVar[Mat[M, N]], y: BVar[Mat[M, K]] | Mat[M, K]) -> BVar[Mat[M, Add[N, K]]]: ...
+@overload
+def hstack(x: Mat[M, N], y: BVar[Mat[M, K]]) -> BVar[Mat[M, Add[N, K]]]: ...
+def hstack(x: Any, y: Any) -> Any:
+    """The columns of ``x`` left of the columns of ``y`` (hmatrix's ``|||``)."""
+    return _apply2(_HSTACK, x, y)
+
+
+def _split(name: str, x: Any, p: int, axis: int) -> tuple[Any, Any]:
+    n = np.shape(deep_value(x))[axis]
+    if not 0 <= p <= n:
+        raise ShapeError(f"{name}: cannot split {show(deep_value(x))} at {p}")
+    return _slice(x, axis, 0, p), _slice(x, axis, p, n)
+
+
+def split(x: Any, p: int) -> tuple[Any, Any]:
+    """The first ``p`` elements of a vector and the rest."""
+    return _split("split", x, p, 0)
+
+
+def head_tail(x: Any) -> tuple[Any, Any]:
+    """The first element of a vector and the rest."""
+    n = np.shape(deep_value(x))[0]
+    if n < 1:
+        raise ShapeError("head_tail: the vector is empty")
+    return _apply2(GETITEM, x, 0), _slice(x, 0, 1, n)
+
+
+def split_rows(x: Any, p: int) -> tuple[Any, Any]:
+    """The first ``p`` rows of a matrix and the rest."""
+    return _split("split_rows", x, p, 0)
+
+
+def split_cols(x: Any, p: int) -> tuple[Any, Any]:
+    """The first ``p`` columns of a matrix and the rest."""
+    return _split("split_cols", x, p, 1)
+
+
+def _reshape_fwd(x: Any, shape: tuple[int, ...]) -> Any:
+    arr = x.array.reshape(shape)
+    return (Vec if len(shape) == 1 else Mat)._rewrap(arr.copy())
+
+
+_RESHAPE: Op = Op(
+    "reshape",
+    2,
+    fwd=_reshape_fwd,
+    vjps=(lambda g, ans, x, shape: _reshape(g, np.shape(deep_value(x))), None),
+)
+
+
+def _reshape(x: Any, shape: tuple[int, ...]) -> Any:
+    return _apply2(_RESHAPE, x, tuple(shape))
+
+
+def row(x: Any) -> Any:
+    """A vector as a one-row matrix: ``Vec[N]`` to ``Mat[1, N]``."""
+    return _reshape(x, (1, np.shape(deep_value(x))[0]))
+
+
+def col(x: Any) -> Any:
+    """A vector as a one-column matrix: ``Vec[N]`` to ``Mat[N, 1]``."""
+    return _reshape(x, (np.shape(deep_value(x))[0], 1))
+
+
+def unrow(x: Any) -> Any:
+    """A one-row matrix as a vector."""
+    r, c = np.shape(deep_value(x))
+    _check("unrow", r == 1, x, why="; unrow needs Mat[1, N]")
+    return _reshape(x, (c,))
+
+
+def uncol(x: Any) -> Any:
+    """A one-column matrix as a vector."""
+    r, c = np.shape(deep_value(x))
+    _check("uncol", c == 1, x, why="; uncol needs Mat[N, 1]")
+    return _reshape(x, (r,))
+
+
+def to_rows(x: Any) -> list[Any]:
+    """The rows of a matrix, one vector each (gradients kept sparse: O(rows) in all)."""
+    return [_apply2(GETITEM, x, i) for i in range(np.shape(deep_value(x))[0])]
+
+
+def to_columns(x: Any) -> list[Any]:
+    """The columns of a matrix, one vector each."""
+    return to_rows(tr(x))
+
+
+def _from_rows_op(n: int) -> Op:
+    return Op(
+        "from_rows",
+        n,
+        fwd=lambda *rows: _stack_rows(rows),
+        vjps=[(lambda g, ans, *rows, i=i: g[i]) for i in range(n)],
+    )
+
+
+def _stack_rows(rows: Sequence[Any]) -> Mat[Any, Any]:
+    lengths = {np.shape(r)[0] for r in rows}
+    if len(lengths) > 1:
+        raise ShapeError(f"from_rows: rows of different dimensions {sorted(lengths)}")
+    return Mat._rewrap(np.stack([np.asarray(r.array) for r in rows]))
+
+
+def from_rows(rows: Sequence[Any]) -> Any:
+    """A matrix from vectors of one dimension, one per row."""
+    rows = list(rows)
+    if not any(type(r) is BVar for r in rows):
+        return _stack_rows(rows)
+    return _apply_n(_from_rows_op(len(rows)), rows)
+
+
+def from_columns(cols: Sequence[Any]) -> Any:
+    """A matrix from vectors of one dimension, one per column."""
+    return tr(from_rows(cols))
+
+
+_DIAG: Op = Op(
+    "diag",
+    1,
+    fwd=lambda x: Mat._rewrap(np.diag(x.array)),
+    vjps=(lambda g, ans, x: take_diag(g),),
+)
+_TAKE_DIAG: Op = Op(
+    "take_diag",
+    1,
+    fwd=lambda x: Vec._rewrap(np.diag(x.array).copy()),
+    vjps=(lambda g, ans, x: diag(g),),
+)
+
+
+def diag(x: Any) -> Any:
+    """The square matrix with ``x`` on its diagonal."""
+    return _apply1(_DIAG, x)
+
+
+def take_diag(x: Any) -> Any:
+    """The diagonal of a square matrix."""
+    _check("take_diag", _square(x), x, why="; take_diag needs a square matrix")
+    return _apply1(_TAKE_DIAG, x)
+
+
+def _square(x: Any) -> bool:
+    s = np.shape(deep_value(x))
+    return len(s) == 2 and s[0] == s[1]
+
+
+# --- norms and statistics ---
+
+
+def _sign(x: Any) -> Any:
+    """The elementwise sign of ``x``'s value: a constant (the kinks carry no curvature)."""
+    v = deep_value(x)
+    return type(v)._rewrap(np.sign(v.array))
+
+
+def _norm1_fwd(x: Any) -> float:
+    a = np.abs(x.array)
+    return float(a.sum() if a.ndim == 1 else a.sum(axis=0).max())
+
+
+def _norm1_vjp(g: Any, ans: Any, x: Any) -> Any:
+    v = deep_value(x)
+    if v.array.ndim == 1:
+        return g * _sign(x)
+    sums = np.abs(v.array).sum(axis=0)
+    mask = Mat._rewrap(np.sign(v.array) * (sums == sums.max()))
+    return g * mask
+
+
+def _norminf_fwd(x: Any) -> float:
+    a = np.abs(x.array)
+    return float(a.max() if a.ndim == 1 else a.sum(axis=1).max())
+
+
+def _norminf_vjp(g: Any, ans: Any, x: Any) -> Any:
+    v = deep_value(x)
+    a = np.abs(v.array)
+    if a.ndim == 1:
+        mask = np.sign(v.array) * (a == a.max())
+        return g * Vec._rewrap(mask)
+    sums = a.sum(axis=1)
+    return g * Mat._rewrap(np.sign(v.array) * (sums == sums.max())[:, None])
+
+
+_NORM_1: Op = Op("norm_1", 1, fwd=_norm1_fwd, vjps=(_norm1_vjp,))
+_NORM_INF: Op = Op("norm_inf", 1, fwd=_norminf_fwd, vjps=(_norminf_vjp,))
+
+
+def norm_1(x: Any) -> Any:
+    """The 1-norm: ``sum |x_i|`` of a vector, the largest column sum of ``|m|`` of a matrix."""
+    return _apply1(_NORM_1, x)
+
+
+def norm_inf(x: Any) -> Any:
+    """The infinity norm: ``max |x_i|`` of a vector, the largest row sum of ``|m|`` of a matrix.
+
+    Where several elements tie for the maximum, each gets the gradient (as in hmatrix).
+    """
+    return _apply1(_NORM_INF, x)
+
+
+def norm_2(x: Any) -> Any:
+    """The Euclidean norm of a vector; the largest singular value of a matrix."""
+    v = deep_value(x)
+    if type(v) is Mat:
+        return _apply2(GETITEM, svd(x), 0)
+    return sqrt(dot(x, x))
+
+
+def mean(x: Any) -> Any:
+    """The mean of a vector's elements; the gradient is ``g / n`` in every element (hmatrix
+    divides by the number of non-zero elements instead, which is wrong)."""
+    return _mean(x)
+
+
+def _rows_mean(x: Any) -> Any:
+    m = np.shape(deep_value(x))[0]
+    return sum_axis(x, 0, False) * (1.0 / m)
+
+
+def _cov_fwd(x: Mat[Any, Any]) -> Mat[Any, Any]:
+    m = x.array.shape[0]
+    if m < 2:
+        raise ShapeError(f"cov: needs at least two rows (observations), got {show(x)}")
+    xc = x.array - x.array.mean(axis=0)
+    return Mat._rewrap(xc.T @ xc / (m - 1))
+
+
+def _cov_vjp(g: Any, ans: Any, x: Any) -> Any:
+    m = np.shape(deep_value(x))[0]
+    xc = x - _rows_mean(x)
+    return xc @ (g + tr(g)) * (1.0 / (m - 1))
+
+
+_COV: Op = Op("cov", 1, fwd=_cov_fwd, vjps=(_cov_vjp,))
+_MEAN_ROWS: Op = Op(
+    "mean_rows",
+    1,
+    fwd=lambda x: Vec._rewrap(x.array.mean(axis=0)),
+    vjps=(
+        lambda g, ans, x: _apply2(
+            BROADCAST_TO, g * (1.0 / np.shape(deep_value(x))[0]), deep_value(x)
+        ),
+    ),
+)
+
+
+def cov(x: Any) -> Any:
+    """The covariance of the rows of ``x`` (one observation per row), ``xcᵀ xc / (m - 1)``.
+
+    Its gradient is ``xc (G + Gᵀ) / (m - 1)``; hmatrix-backprop scales by ``2/n`` instead.
+    """
+    return _apply1(_COV, x)
+
+
+def mean_cov(x: Any) -> tuple[Any, Any]:
+    """The mean and the covariance of the rows of ``x``."""
+    return _apply1(_MEAN_ROWS, x), cov(x)
+
+
+# --- inverse and determinant ---
+
+
+def _inv_fwd(x: Mat[Any, Any]) -> Mat[Any, Any]:
+    _check("inv", _square(x), x, why="; inv needs a square matrix")
+    return Mat._rewrap(np.linalg.inv(x.array))
+
+
+_INV: Op = Op("inv", 1, fwd=_inv_fwd, vjps=(lambda g, ans, x: -(tr(ans) @ g @ tr(ans)),))
+_DET: Op = Op(
+    "det",
+    1,
+    fwd=lambda x: float(np.linalg.det(x.array)),
+    vjps=(lambda g, ans, x: tr(inv(x)) * (g * ans),),
+)
+_LNDET: Op = Op(
+    "lndet",
+    1,
+    fwd=lambda x: float(np.linalg.slogdet(x.array)[1]),
+    vjps=(lambda g, ans, x: tr(inv(x)) * g,),
+)
+
+
+def inv(x: Any) -> Any:
+    """The inverse of a square matrix; gradient ``-X⁻ᵀ G X⁻ᵀ``."""
+    return _apply1(_INV, x)
+
+
+def det(x: Any) -> Any:
+    """The determinant of a square matrix; gradient ``g det(X) X⁻ᵀ``."""
+    _check("det", _square(x), x, why="; det needs a square matrix")
+    return _apply1(_DET, x)
+
+
+def lndet(x: Any) -> Any:
+    """``log |det X|`` of a square matrix; gradient ``g X⁻ᵀ``."""
+    _check("lndet", _square(x), x, why="; lndet needs a square matrix")
+    return _apply1(_LNDET, x)
+
+
+# --- factorizations ---
+
+
+def _first_order_only(name: str, *values: Any) -> None:
+    if any(type(v) is BVar for v in values):
+        raise TypedpropError(
+            f"{name}: second derivatives are not implemented (its rule holds the singular or "
+            f"eigen vectors constant); differentiate it once only"
+        )
+
+
+def _svd_vjp(g: Any, ans: Any, x: Any) -> Any:
+    _first_order_only("svd", g, x)
+    u, _, vt = np.linalg.svd(x.array, full_matrices=False)
+    return Mat._rewrap((u * g.array) @ vt)
+
+
+_SVD: Op = Op(
+    "svd",
+    1,
+    fwd=lambda x: Vec._rewrap(np.linalg.svd(x.array, compute_uv=False)),
+    vjps=(_svd_vjp,),
+)
+
+
+def svd(x: Any) -> Any:
+    """The singular values of a matrix, largest first (first derivatives only)."""
+    return _apply1(_SVD, x)
+
+
+def _eig_vjp(g: Any, ans: Any, x: Any) -> Any:
+    _first_order_only("eigenvalues", g, x)
+    _, v = np.linalg.eigh(x.array)
+    return Mat._rewrap((v * g.array) @ v.T)
+
+
+def _eig_fwd(x: Mat[Any, Any]) -> Vec[Any]:
+    _check("eigenvalues", _square(x), x, why="; eigenvalues needs a symmetric matrix")
+    return Vec._rewrap(np.linalg.eigvalsh(x.array))
+
+
+_EIGENVALUES: Op = Op("eigenvalues", 1, fwd=_eig_fwd, vjps=(_eig_vjp,))
+
+
+def eigenvalues(x: Any) -> Any:
+    """The eigenvalues of a symmetric matrix, ascending (first derivatives only).
+
+    Only the lower triangle is read; the gradient is the symmetric ``V diag(g) Vᵀ``.
+    """
+    return _apply1(_EIGENVALUES, x)
+
+
+def _phi(a: Any) -> Any:
+    """The lower triangle with the diagonal halved (Murray 2016's Φ)."""
+    n = np.shape(deep_value(a))[0]
+    mask = np.tril(np.ones((n, n))) - 0.5 * np.eye(n)
+    return a * Mat._rewrap(mask)
+
+
+def _chol_vjp(g: Any, ans: Any, x: Any) -> Any:
+    linv = inv(ans)
+    s = tr(linv) @ _phi(tr(ans) @ g) @ linv
+    return (s + tr(s)) * 0.5
+
+
+def _chol_fwd(x: Mat[Any, Any]) -> Mat[Any, Any]:
+    _check("chol", _square(x), x, why="; chol needs a symmetric positive definite matrix")
+    return Mat._rewrap(np.linalg.cholesky(x.array))
+
+
+_CHOL: Op = Op("chol", 1, fwd=_chol_fwd, vjps=(_chol_vjp,))
+
+
+def chol(x: Any) -> Any:
+    """The lower Cholesky factor ``L`` of a symmetric positive definite ``X = L Lᵀ``.
+
+    The gradient (Murray 2016) is symmetric; it is differentiable again.
+    """
+    return _apply1(_CHOL, x)
+
+
+# --- maps ---
+
+
+def vmap(f: Callable[[Any], Any], x: Any) -> Any:
+    """``f`` applied to every element of a vector (``f`` may close over other ``BVar``s).
+
+    General and slow (one node per element); for elementwise functions written with
+    ``typedprop.functions``, apply them to the whole vector instead.
+    """
+    v = deep_value(x)
+    return vector([f(x[i]) for i in range(v.array.shape[0])])
+
+
+def mmap(f: Callable[[Any], Any], x: Any) -> Any:
+    """``f`` applied to every element of a matrix."""
+    v = deep_value(x)
+    r, c = v.array.shape
+    rows = to_rows(x) if type(x) is BVar else [v[i] for i in range(r)]
+    return matrix([[f(rw[j]) for j in range(c)] for rw in rows])
+
+
+def zip_with_vector(f: Callable[[Any, Any], Any], x: Any, y: Any) -> Any:
+    """``f`` applied to the elements of two vectors of one dimension, pairwise."""
+    a, b = deep_value(x), deep_value(y)
+    if a.array.shape != b.array.shape:
+        raise mismatch("zip_with_vector", a, b)
+    return vector([f(x[i], y[i]) for i in range(a.array.shape[0])])
+
+
+# --- typing helpers for callers ---
+
+
+def vec2(a: Any, b: Any) -> Any:
+    """A ``Vec[2]`` from two numbers (or their ``BVar``s)."""
+    return vector([a, b])
+
+
+def vec3(a: Any, b: Any, c: Any) -> Any:
+    """A ``Vec[3]`` from three numbers (or their ``BVar``s)."""
+    return vector([a, b, c])
+
+
+def vec4(a: Any, b: Any, c: Any, d: Any) -> Any:
+    """A ``Vec[4]`` from four numbers (or their ``BVar``s)."""
+    return vector([a, b, c, d])
+
+
+_unused = (_CONST, _bv, _a, log)
