@@ -168,16 +168,7 @@ def _remake(info: _Info, like: Any, diff_values: Sequence[Any]) -> Any:
 def _post_init(self: Any) -> None:
     """Validation at construction: arrays copied read-only, annotations checked."""
     info = _info(type(self))
-    hints = info.annotations()
-    for name, setter in zip(info.names, info.setters, strict=True):
-        v = getattr(self, name)
-        if type(v) is np.ndarray and v.flags.writeable:
-            v = v.copy()
-            v.flags.writeable = False
-            setter(self, v)
-        hint = hints.get(name)
-        if hint is not None:
-            _check_field(info.cls, name, hint, v)
+    _validate(info, self, [getattr(self, n) for n in info.names], copy=True)
 
 
 def _checked(info: _Info, given: dict[str, Any]) -> Any:
@@ -193,40 +184,50 @@ def _checked(info: _Info, given: dict[str, Any]) -> Any:
         else:
             raise TypeError(f"{info.cls.__qualname__}: no value for field {f.name!r}")
     record = _make(info, values)
-    hints = info.annotations()
-    for name, v in zip(info.names, values, strict=True):
-        if name in hints:
-            _check_field(info.cls, name, hints[name], v)
+    _validate(info, record, values, copy=False)
     return record
 
 
-# Checks for annotation kinds that other modules define (typedprop.linalg adds Vec and Mat):
-# each hook returns None for annotations it does not know, else checks the value.
-FieldCheck = Callable[[type, str, Any, Any], bool]
-_FIELD_CHECKS: list[FieldCheck] = []
+def _validate(info: _Info, obj: Any, values: Sequence[Any], copy: bool) -> None:
+    """Check each field against its annotation, dimension variables agreeing across fields;
+    store what the check converted (an array given for a ``Vec``) and, with ``copy``, a
+    read-only copy of each writeable array."""
+    hints = info.annotations()
+    bindings: dict[Any, tuple[int, str]] = {}
+    for name, setter, v in zip(info.names, info.setters, values, strict=True):
+        new = v
+        if copy and type(v) is np.ndarray and v.flags.writeable:
+            new = v.copy()
+            new.flags.writeable = False
+        hint = hints.get(name)
+        if hint is not None:
+            new = _check_field(info.cls, name, hint, new, bindings)
+        if new is not v:
+            setter(obj, _freeze_view(new))
 
 
-def register_field_check(check: FieldCheck) -> None:
-    """Add a construction-time check for a kind of annotation (used by ``typedprop.linalg``)."""
-    _FIELD_CHECKS.append(check)
+def _check_field(
+    cls: type, name: str, hint: Any, v: Any, bindings: dict[Any, tuple[int, str]]
+) -> Any:
+    """``v`` checked against ``hint`` (and converted where the annotated type knows how).
 
-
-def _check_field(cls: type, name: str, hint: Any, v: Any) -> None:
-    for check in _FIELD_CHECKS:
-        if check(cls, name, hint, v):
-            return
+    Annotated types take part through a ``_tp_field_check(hint, value, bindings, where)``
+    class method (``typedprop.linalg``'s ``Vec`` and ``Mat`` have one).
+    """
     origin = get_origin(hint)
     if origin is typing.Union or origin is types.UnionType:
         options = [a for a in get_args(hint) if a is not type(None)]
         if v is None and len(options) < len(get_args(hint)):
-            return
-        if len(options) == 1:
-            _check_field(cls, name, options[0], v)
-        return
+            return v
+        return _check_field(cls, name, options[0], v, bindings) if len(options) == 1 else v
     target = origin if origin is not None else hint
+    check = getattr(target, "_tp_field_check", None)
+    if check is not None:
+        return check(hint, v, bindings, f"{cls.__qualname__}.{name}")
     checked = target is np.ndarray or (isinstance(target, type) and target in _INFO)
     if checked and not isinstance(v, target):
         raise FieldTypeError(_field_message(cls, name, _type_name(hint), v))
+    return v
 
 
 def _type_name(hint: Any) -> str:

@@ -21,7 +21,7 @@ import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
 from typedprop import classes
-from typedprop.errors import ShapeError
+from typedprop.errors import FieldTypeError, ShapeError
 
 __all__ = ["Add", "Mat", "Vec", "show"]
 
@@ -139,6 +139,54 @@ def _freeze(arr: NDArray[Any], ndim: int, what: str) -> Array:
         a = a.copy() if a is arr or a.base is not None else a
         a.flags.writeable = False
     return a
+
+
+def _field_check(
+    base: type, hint: Any, v: Any, bindings: dict[Any, tuple[int, str]], where: str
+) -> Any:
+    """A ``@model`` field annotated ``Vec[...]``/``Mat[...]``: the value converted from a plain
+    array if need be, its dimensions checked against literals and against the dimension
+    variables other fields of the record have bound."""
+    if isinstance(v, np.ndarray):
+        v = base(v)
+    elif type(v) is not base:
+        got = type(v).__name__
+        raise FieldTypeError(f"{where}: expected {_hint_name(base, hint)}, got {got}")
+    params = hint._dims if isinstance(hint, _DimMeta) and hint._dims else typing.get_args(hint)
+    shape = v.array.shape
+    if len(params) != len(shape):
+        return v
+    notes = []
+    for p, actual in zip(params, shape, strict=True):
+        expected = _dim(p)
+        if expected is None and isinstance(p, TypeVar):
+            if p not in bindings:
+                bindings[p] = (actual, where)
+                continue
+            expected, source = bindings[p]
+            notes.append(f"{p.__name__} = {expected} from {source}")
+        elif expected is None and isinstance(p, _Sum):
+            parts = [
+                _dim(a) if _dim(a) is not None else bindings.get(a, (None,))[0] for a in p.parts
+            ]
+            if any(d is None for d in parts):
+                continue
+            expected = sum(d for d in parts if d is not None)
+            notes.append(f"{p!r} = {expected}")
+        if expected is not None and expected != actual:
+            why = f" ({'; '.join(notes)})" if notes else ""
+            raise ShapeError(f"{where}: expected {_hint_name(base, hint)}{why}, got {show(v)}")
+    return v
+
+
+def _hint_name(base: type, hint: Any) -> str:
+    if isinstance(hint, _DimMeta) and hint._dims:
+        return hint.__name__
+    args = typing.get_args(hint)
+    names = [
+        getattr(a, "__name__", None) or repr(_dim(a) if _dim(a) is not None else a) for a in args
+    ]
+    return f"{base.__name__}[{', '.join(names)}]" if args else base.__name__
 
 
 class _Static:
@@ -315,6 +363,12 @@ class Vec(_Static, Generic[N], metaclass=_DimMeta):
         return super().__class_getitem__(params)  # type: ignore[misc]
 
     @classmethod
+    def _tp_field_check(
+        cls, hint: Any, v: Any, bindings: dict[Any, tuple[int, str]], where: str
+    ) -> Any:
+        return _field_check(Vec, hint, v, bindings, where)
+
+    @classmethod
     def _rewrap(cls, arr: Any) -> Vec[Any]:
         """A fresh float array of one axis as a ``Vec`` (no copy, no checks)."""
         if arr.dtype != np.float64:
@@ -406,6 +460,12 @@ class Mat(_Static, Generic[M, N], metaclass=_DimMeta):
         if len(ps) != 2:
             raise TypeError(f"Mat takes two dimensions (Mat[rows, columns]), got {len(ps)}")
         return super().__class_getitem__(params)  # type: ignore[misc]
+
+    @classmethod
+    def _tp_field_check(
+        cls, hint: Any, v: Any, bindings: dict[Any, tuple[int, str]], where: str
+    ) -> Any:
+        return _field_check(Mat, hint, v, bindings, where)
 
     @classmethod
     def _rewrap(cls, arr: Any) -> Mat[Any, Any]:
