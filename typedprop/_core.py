@@ -25,17 +25,26 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Sequence
-from typing import Any, Generic, Protocol, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
 
 import numpy as np
 
 from typedprop import classes
 from typedprop.errors import EscapedBVarError, ShapeError
 
+if TYPE_CHECKING:  # typing only: the engine knows nothing of linalg at run time
+    from numpy.typing import NDArray
+
+    from typedprop.linalg import Mat, Vec
+
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
 A = TypeVar("A")
 A_co = TypeVar("A_co", covariant=True)
+_M = TypeVar("_M", bound=int)
+_N = TypeVar("_N", bound=int)
+_K = TypeVar("_K", bound=int)
+_Arr = TypeVar("_Arr", bound="NDArray[Any]")
 
 _tape_ids = itertools.count(1)
 
@@ -120,10 +129,33 @@ class BVar(Generic[T_co]):
     def __rpow__(self, other: object) -> BVar[T_co]:  # other ** self
         return _bv2(_arith.POW, other, self)
 
-    def __matmul__(self, other: object) -> BVar[T_co]:
+    # Dimensions flow through @ for Vec and Mat values; arrays keep their own type.
+    @overload
+    def __matmul__(self: BVar[Mat[_M, _N]], other: BVar[Vec[_N]] | Vec[_N]) -> BVar[Vec[_M]]: ...
+    @overload
+    def __matmul__(
+        self: BVar[Mat[_M, _N]], other: BVar[Mat[_N, _K]] | Mat[_N, _K]
+    ) -> BVar[Mat[_M, _K]]: ...
+    @overload
+    def __matmul__(
+        self: BVar[Vec[_N]], other: BVar[Mat[_N, _K]] | Mat[_N, _K]
+    ) -> BVar[Vec[_K]]: ...
+    @overload
+    def __matmul__(self: BVar[Vec[_N]], other: BVar[Vec[_N]] | Vec[_N]) -> BVar[float]: ...
+    @overload
+    def __matmul__(self: BVar[_Arr], other: object) -> BVar[_Arr]: ...
+    def __matmul__(self, other: object) -> BVar[Any]:
         return _bv2(_arith.MATMUL, self, other)
 
-    def __rmatmul__(self, other: object) -> BVar[T_co]:  # other @ self
+    @overload
+    def __rmatmul__(self: BVar[Vec[_N]], other: Mat[_M, _N]) -> BVar[Vec[_M]]: ...
+    @overload
+    def __rmatmul__(self: BVar[Mat[_N, _K]], other: Mat[_M, _N]) -> BVar[Mat[_M, _K]]: ...
+    @overload
+    def __rmatmul__(self: BVar[Mat[_N, _K]], other: Vec[_N]) -> BVar[Vec[_K]]: ...
+    @overload
+    def __rmatmul__(self: BVar[_Arr], other: object) -> BVar[_Arr]: ...
+    def __rmatmul__(self, other: object) -> BVar[Any]:  # other @ self
         return _bv2(_arith.MATMUL, other, self)
 
     def __neg__(self) -> BVar[T_co]:
