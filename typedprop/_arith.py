@@ -69,8 +69,11 @@ def _sum_to(x: Any, like: Any) -> Any:
     if like is None:
         total = np.sum(x)
         return float(total) if total.dtype == np.float64 else total
-    xs = np.shape(x)
     shape = like.shape
+    if type(x) is np.ndarray and x.ndim == 2 and len(shape) == 1 and x.shape[1] == shape[0]:
+        # a bias over a batch of rows: one BLAS product beats np.sum(axis=0)
+        return as_kind(np.dot(np.ones(x.shape[0], x.dtype), x), like)
+    xs = np.shape(x)
     lead = len(xs) - len(shape)
     axes = tuple(range(lead)) + tuple(
         lead + i for i, n in enumerate(shape) if n == 1 and xs[lead + i] != 1
@@ -228,8 +231,14 @@ TRANSPOSE: Op = Op(
 )
 
 
+def _ndims(x: Any, y: Any) -> tuple[int, int]:
+    if type(x) is np.ndarray and type(y) is np.ndarray:
+        return x.ndim, y.ndim
+    return ndim_of(x), ndim_of(y)
+
+
 def _matmul_vjp_x(g: Any, ans: Any, x: Any, y: Any) -> Any:
-    nx, ny = ndim_of(x), ndim_of(y)
+    nx, ny = _ndims(x, y)
     if ny == 1:
         if nx == 1:
             return g * y
@@ -243,7 +252,7 @@ def _matmul_vjp_x(g: Any, ans: Any, x: Any, y: Any) -> Any:
 
 
 def _matmul_vjp_y(g: Any, ans: Any, x: Any, y: Any) -> Any:
-    nx, ny = ndim_of(x), ndim_of(y)
+    nx, ny = _ndims(x, y)
     if nx == 1:
         if ny == 1:
             return g * x
@@ -252,6 +261,10 @@ def _matmul_vjp_y(g: Any, ans: Any, x: Any, y: Any) -> Any:
     elif ny == 1:
         return _apply2(MATMUL, g, x) if nx == 2 else _matmul_general(g, x, y, 1)
     elif nx == 2 and ny == 2:
+        if type(y) is np.ndarray and y.flags.f_contiguous and not y.flags.c_contiguous:
+            # y is a transposed weight (x @ w.T): make the gradient in w's own layout,
+            # gᵀ x, so that it comes out C-ordered like w
+            return _apply1(TRANSPOSE, _apply2(MATMUL, _apply1(TRANSPOSE, g), x))
         return _apply2(MATMUL, _apply1(TRANSPOSE, x), g)
     return _matmul_general(g, x, y, 1)
 

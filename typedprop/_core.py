@@ -513,18 +513,16 @@ def backward(nodes: list[Any], out: int, seed: Any, n_inputs: int, free: bool) -
             g = g.full()
         if pb is None:
             vjps = op.vjps
-            for k in range(len(parents)):
-                p = parents[k]
-                if p < 0:
-                    continue
-                vjp = vjps[k]
-                if vjp is None:
-                    continue
-                gk = vjp(g, ans, *vals)
-                if gk is None:
-                    continue
-                cur = grads[p]
-                grads[p] = gk if cur is None else accumulate(cur, gk)
+            k = 0
+            for p in parents:
+                if p >= 0:
+                    vjp = vjps[k]
+                    if vjp is not None:
+                        gk = vjp(g, ans, *vals)
+                        if gk is not None:
+                            cur = grads[p]
+                            grads[p] = gk if cur is None else accumulate(cur, gk)
+                k += 1
         else:
             gs = _user_grads(op, pb(g), vals)
             for k in range(len(parents)):

@@ -130,8 +130,11 @@ def _missing_message(tp: type) -> str:
 
 def zero(x: T) -> T:
     """The zero of ``x``'s type with ``x``'s shape: ``0.0`` for a float, zeros for an array."""
-    if type(x) is float:
+    tx = type(x)
+    if tx is float:
         return 0.0  # type: ignore[return-value]
+    if tx is np.ndarray:
+        return np.zeros(x.shape, _float_dtype(x.dtype))  # type: ignore[attr-defined,return-value]
     result: T = instance_for(x).zero(x)
     return result
 
@@ -208,7 +211,7 @@ class _NumpyScalarBackprop(Backprop[np.generic]):
 
 def _float_dtype(dtype: np.dtype[Any]) -> np.dtype[Any]:
     """Gradients of integer or boolean data are float64; float and complex keep their dtype."""
-    return dtype if np.issubdtype(dtype, np.inexact) else np.dtype(np.float64)
+    return dtype if dtype.kind in "fc" else np.dtype(np.float64)
 
 
 class _ArrayBackprop(Backprop[np.ndarray]):

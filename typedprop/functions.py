@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import Any, TypeVar, overload
 
 import numpy as np
+from numpy.typing import NDArray
 
-from typedprop._arith import shape_of, sum_axis
+from typedprop._arith import BROADCAST_TO, shape_of, sum_axis, target_of
 from typedprop._core import BVar, Op, _apply1, _apply2, deep_value
 from typedprop.errors import ShapeError
 
@@ -57,11 +58,26 @@ _COSH = Op("cosh", 1, fwd=np.cosh, vjps=(lambda g, ans, x: g * sinh(x),))
 
 
 def _logistic(x: Any) -> Any:
-    # the tanh form never overflows and costs three array passes, like 1 / (1 + exp(-x))
+    # The tanh form never overflows (1 / (1 + exp(-x)) does, with a warning, below -709).
+    if type(x) is np.ndarray and x.ndim and x.dtype.kind == "f":
+        r = np.multiply(x, 0.5)  # one fresh buffer, worked in place
+        np.tanh(r, out=r)
+        r *= 0.5
+        r += 0.5
+        return r
     return 0.5 * np.tanh(0.5 * x) + 0.5
 
 
-_LOGISTIC = Op("logistic", 1, fwd=_logistic, vjps=(lambda g, ans, x: g * (ans * (1.0 - ans)),))
+def _logistic_vjp(g: Any, ans: Any, x: Any) -> Any:
+    if type(g) is np.ndarray and type(ans) is np.ndarray and g.shape == ans.shape and ans.ndim:
+        s = np.subtract(1.0, ans)  # g * ans * (1 - ans), in one fresh buffer
+        s *= ans
+        s *= g
+        return s
+    return g * (ans * (1.0 - ans))
+
+
+_LOGISTIC = Op("logistic", 1, fwd=_logistic, vjps=(_logistic_vjp,))
 _RELU = Op(
     "relu",
     1,
@@ -194,12 +210,10 @@ def softplus(x: Any) -> Any:
 
 
 def _sum_all(x: Any) -> Any:
-    return np.sum(x)
+    return x.sum() if type(x) is np.ndarray else np.sum(x)
 
 
 def _broadcast_back(g: Any, x: Any) -> Any:
-    from typedprop._arith import BROADCAST_TO, target_of
-
     return _apply2(BROADCAST_TO, g, target_of(x))
 
 
@@ -255,6 +269,12 @@ def _softmax(x: Any) -> Any:
 
 
 def _log_softmax(x: Any) -> Any:
+    if type(x) is np.ndarray:  # array methods, and in place on our own buffers
+        shifted = x - x.max(axis=-1, keepdims=True)
+        lse = np.exp(shifted).sum(axis=-1, keepdims=True)
+        np.log(lse, out=lse)
+        shifted -= lse
+        return shifted
     shifted = x - np.max(x, axis=-1, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
 
@@ -301,21 +321,47 @@ def log_softmax(x: Any) -> Any:
     return _apply1(_LOG_SOFTMAX, x)
 
 
-def _cross_entropy(logits: Any, target: Any) -> tuple[Any, Any]:
-    """Fused: the pullback reuses the forward's log-softmax, and its gradient for the logits
-    is ``softmax(logits) * sum(target) - target`` per row (``softmax - target`` for one-hot or
+def _cross_entropy(logits: Any, target: Any, *, target_grad: bool = True) -> tuple[Any, Any]:
+    """Fused: the pullback reuses the forward's softmax, and its gradient for the logits is
+    ``softmax(logits) * sum(target) - target`` per row (``softmax - target`` for one-hot or
     probability targets) instead of a chain through ``log`` and ``softmax``."""
+    if type(logits) is np.ndarray and type(target) is np.ndarray:
+        return _cross_entropy_arrays(logits, target, target_grad)
     lsm = _apply1(_LOG_SOFTMAX, logits)
     ans = -_apply1(_SUM, target * lsm)
 
     def pullback(g: Any) -> tuple[Any, Any]:
-        p = exp(lsm)
-        return g * (p * sum_axis(target, -1, True) - target), -g * lsm
+        glogits = g * (exp(lsm) * sum_axis(target, -1, True) - target)
+        return glogits, (-g * lsm if target_grad else None)
+
+    return ans, pullback
+
+
+def _cross_entropy_arrays(
+    logits: NDArray[Any], target: NDArray[Any], target_grad: bool
+) -> tuple[float, Any]:
+    """The same for plain arrays, in few numpy calls: ``sum(t) lse - t . shifted`` per row."""
+    shifted = logits - logits.max(axis=-1, keepdims=True)
+    e = np.exp(shifted)
+    total = e.sum(axis=-1, keepdims=True)
+    lse = np.log(total)
+    weight = target.sum(axis=-1, keepdims=True)
+    ans = float(np.vdot(lse, weight) - np.vdot(target, shifted))
+
+    def pullback(g: Any) -> tuple[Any, Any]:
+        p = e / total  # the softmax, in a fresh buffer worked in place
+        p *= weight
+        p -= target
+        p *= g
+        return p, (-g * (shifted - lse) if target_grad else None)
 
     return ans, pullback
 
 
 _CROSS_ENTROPY = Op("cross_entropy", 2, pull=_cross_entropy)
+_CROSS_ENTROPY_CONST_TARGET = Op(
+    "cross_entropy", 2, pull=lambda y, t: _cross_entropy(y, t, target_grad=False)
+)
 
 
 @overload
@@ -349,4 +395,5 @@ def cross_entropy(logits: Any, target: Any) -> Any:
             f"cross_entropy: logits of shape {sl} and target of shape {st}; the target needs "
             f"the logits' shape (one row of class scores per example)"
         )
-    return _apply2(_CROSS_ENTROPY, logits, target)
+    op = _CROSS_ENTROPY if type(target) is BVar else _CROSS_ENTROPY_CONST_TARGET
+    return _apply2(op, logits, target)
