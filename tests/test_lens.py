@@ -1,12 +1,8 @@
 """Lenses: laws on plain records and through BVars, composition, and the BVar lens tools."""
 
-# Until the mypy plugin types record arithmetic and class-level field lenses (they are typed as
-# the field's own type by dataclass_transform), those lines would need an ignore each:
-# mypy: disable-error-code="operator"
-
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 import numpy as np
 import pytest
@@ -40,13 +36,12 @@ def outer(w: Array, b: float) -> Outer:
     return Outer(Inner(w, b), [Inner(w * 2.0, b), Inner(w * 3.0, -b)], None)
 
 
-# Class-level fields are lenses; a checker without the plugin sees the field's type, so the
-# tests name the lenses they pass to functions once, here.
-INNER_W = cast(Lens[Inner, Array], Inner.w)
-INNER_B = cast(Lens[Inner, float], Inner.b)
-OUTER_INNER = cast(Lens[Outer, Inner], Outer.inner)
-OUTER_LAYERS = cast(Lens[Outer, list[Inner]], Outer.layers)
-OUTER_MAYBE = cast(Lens[Outer, Array | None], Outer.maybe)
+# Class-level fields are lenses (the mypy plugin types them so).
+INNER_W = Inner.w
+INNER_B = Inner.b
+OUTER_INNER = Outer.inner
+OUTER_LAYERS = Outer.layers
+OUTER_MAYBE = Outer.maybe
 W = OUTER_INNER >> INNER_W
 LENSES: list[tuple[Lens[Any, Any], Any]] = [
     (INNER_W, lambda: np.full(2, 7.0)),

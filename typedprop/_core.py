@@ -513,8 +513,7 @@ def backward(nodes: list[Any], out: int, seed: Any, n_inputs: int, free: bool) -
             g = g.full()
         if pb is None:
             vjps = op.vjps
-            k = 0
-            for p in parents:
+            for k, p in enumerate(parents):
                 if p >= 0:
                     vjp = vjps[k]
                     if vjp is not None:
@@ -522,7 +521,6 @@ def backward(nodes: list[Any], out: int, seed: Any, n_inputs: int, free: bool) -
                         if gk is not None:
                             cur = grads[p]
                             grads[p] = gk if cur is None else accumulate(cur, gk)
-                k += 1
         else:
             gs = _user_grads(op, pb(g), vals)
             for k in range(len(parents)):

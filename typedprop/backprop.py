@@ -152,12 +152,14 @@ def _describe(v: Any) -> str:
 
 
 def _check_cotangent(g: Any, out: Any) -> None:
-    sg, so = np.shape(deep_value(g)), np.shape(deep_value(out))
-    if isinstance(deep_value(out), np.ndarray) and sg != so:
-        raise ShapeError(
-            f"backprop_with pullback: the output's gradient has shape {sg} but the output has "
-            f"shape {so}; give a gradient shaped like the output"
-        )
+    o = deep_value(out)
+    if isinstance(o, np.ndarray) or hasattr(type(o), "_rewrap"):
+        sg, so = np.shape(deep_value(g)), np.shape(o)
+        if sg != so:
+            raise ShapeError(
+                f"backprop_with pullback: the output's gradient has shape {sg} but the output "
+                f"has shape {so}; give a gradient shaped like the output"
+            )
 
 
 # --- one input ---
