@@ -41,6 +41,7 @@ from mypy.plugin import (
     AttributeContext,
     ClassDefContext,
     FunctionContext,
+    FunctionSigContext,
     MethodContext,
     MethodSigContext,
     Plugin,
@@ -200,6 +201,20 @@ class TypedpropPlugin(Plugin):
         name = _ALIASES.get(fullname, fullname)
         if name in _ARITY:
             return lambda ctx: _analyze_dims(ctx, name)
+        info = self._model_info(fullname)
+        if info is not None and info.defn.type_vars:
+            return lambda ctx: _analyze_model(ctx, info)
+        return None
+
+    def get_function_signature_hook(
+        self, fullname: str
+    ) -> Callable[[FunctionSigContext], FunctionLike] | None:
+        if fullname.startswith(OPS + ".") or fullname.startswith("typedprop.linalg."):
+            short = fullname.rsplit(".", 1)[1]
+            if short in _CHECKED_PAIRS:
+                return lambda ctx: _pair_signature(ctx, short)
+            if short in _CONSTRUCTORS:
+                return _constructor_signature
         return None
 
     def get_function_hook(self, fullname: str) -> Callable[[FunctionContext], Type] | None:
@@ -321,8 +336,8 @@ def _analyze_dims(ctx: AnalyzeTypeContext, fullname: str) -> Type:
             args.append(AnyType(TypeOfAny.from_error))
             continue
         analyzed = ctx.api.analyze_type(a)
-        if not _is_dimension(analyzed):
-            _invalid(ctx, short, str(a) if isinstance(a, UnboundType) else str(analyzed))
+        if not _is_dimension(analyzed) or _is_unknown(analyzed, a):
+            _invalid(ctx, short, a.name if isinstance(a, UnboundType) else "")
             args.append(AnyType(TypeOfAny.from_error))
             continue
         args.append(analyzed)
@@ -342,13 +357,82 @@ def _is_dimension(t: Type) -> bool:
     return isinstance(p, Instance) and p.type.fullname in ("builtins.int", ADD)
 
 
+def _is_unknown(analyzed: Type, raw: Type) -> bool:
+    """An argument that analyzed to ``Any`` without being written ``Any`` (a float literal)."""
+    p = get_proper_type(analyzed)
+    return isinstance(p, AnyType) and not (isinstance(raw, UnboundType) and "Any" in raw.name)
+
+
 def _invalid(ctx: AnalyzeTypeContext, short: str, what: str) -> None:
+    shown = f" {what}" if what else ""
     ctx.api.fail(
-        f'Invalid dimension {what} in "{short}[...]": a dimension is a non-negative integer '
+        f'Invalid dimension{shown} in "{short}[...]": a dimension is a non-negative integer '
         f"literal or a type variable bound to int",
         ctx.context,
         code=DIM_INVALID,
     )
+
+
+def _analyze_model(ctx: AnalyzeTypeContext, info: TypeInfo) -> Type:
+    """``Layer[3, 2]`` for a generic model whose parameters are dimensions."""
+    int_type = ctx.api.named_type("builtins.int", [])
+    args: list[Type] = []
+    for a in ctx.type.args:
+        if isinstance(a, RawExpressionType) and isinstance(a.literal_value, int):
+            args.append(LiteralType(a.literal_value, int_type))
+        else:
+            args.append(ctx.api.analyze_type(a))
+    if len(args) != len(info.defn.type_vars):
+        return ctx.api.analyze_type(ctx.type.copy_modified(args=ctx.type.args))
+    return Instance(info, args)
+
+
+# --- signatures adjusted before mypy checks a call ---
+
+_CHECKED_PAIRS: Final = {
+    "dot": ("dot", 0, 0),
+    "cross": ("cross", 0, 0),
+    "vstack": ("vstack", 1, 1),
+    "hstack": ("hstack", 0, 0),
+}
+_CONSTRUCTORS: Final = frozenset({"zeros", "eye", "konst", "linspace"})
+
+
+def _constructor_signature(ctx: FunctionSigContext) -> FunctionLike:
+    """Dimension parameters as plain ``int``: the function hook computes the result, and mypy
+    must not infer the dimensions from the expected type and then fault the arguments."""
+    sig = ctx.default_signature
+    int_type = ctx.api.named_generic_type("builtins.int", [])
+    args = [int_type if isinstance(get_proper_type(t), TypeVarType) else t for t in sig.arg_types]
+    return sig.copy_modified(arg_types=args, ret_type=AnyType(TypeOfAny.special_form))
+
+
+def _pair_signature(ctx: FunctionSigContext, short: str) -> FunctionLike:
+    """dot / cross / vstack / hstack: one ``[dim-mismatch]`` instead of mypy's inference error."""
+    sig = ctx.default_signature
+    if len(ctx.args) < 2 or not ctx.args[0] or not ctx.args[1]:
+        return sig
+    try:
+        left = ctx.api.get_expression_type(ctx.args[0][0])
+        right = ctx.api.get_expression_type(ctx.args[1][0])
+    except Exception:
+        return sig
+    a, _ = _unwrap(left)
+    b, _ = _unwrap(right)
+    if a is None or b is None or len(a.args) != len(b.args):
+        return sig
+    name, i, j = _CHECKED_PAIRS[short]
+    x, y = _dim(a.args[i]), _dim(b.args[j])
+    message = None
+    if isinstance(x, int) and isinstance(y, int) and x != y:
+        message = f"Dimension mismatch in {name}: {_show(a)} {name} {_show(b)}"
+    elif short == "cross" and isinstance(x, int) and x != 3:
+        message = f"Dimension mismatch in cross: {_show(a)} cross {_show(b)}; needs Vec[3]"
+    if message is None:
+        return sig
+    ctx.api.fail(message, ctx.context, code=DIM_MISMATCH)
+    anything = AnyType(TypeOfAny.from_error)
+    return sig.copy_modified(arg_types=[anything] * len(sig.arg_types), ret_type=anything)
 
 
 # --- functions of typedprop.linalg ---
@@ -465,9 +549,6 @@ def _join(kind: str) -> Callable[[FunctionContext], Type]:
         if a.type.fullname != MAT or b.type.fullname != MAT:
             return ctx.default_return_type
         keep, grow = (1, 0) if kind == "vstack" else (0, 1)
-        ka, kb = _dim(a.args[keep]), _dim(b.args[keep])
-        if isinstance(ka, int) and isinstance(kb, int) and ka != kb:
-            return _fail(ctx, f"Dimension mismatch in {kind}: {_show(a)} {kind} {_show(b)}")
         total = _sum(a.args[grow], b.args[grow])
         kept: Type = a.args[keep]
         dims: list[int | Type | None] = [total, kept] if kind == "vstack" else [kept, total]
