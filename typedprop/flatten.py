@@ -13,30 +13,12 @@ from typing import Any, TypeVar
 import numpy as np
 from numpy.typing import NDArray
 
-from typedprop import classes
+from typedprop._tree import is_real, leaves, tree_map
 from typedprop.errors import ShapeError
 
 __all__ = ["flatten"]
 
 T = TypeVar("T")
-
-
-def _is_float_leaf(v: Any) -> bool:
-    if hasattr(type(v), "_rewrap"):  # an array wrapper such as linalg's Vec
-        return True
-    if isinstance(v, np.ndarray | np.generic):
-        return bool(np.issubdtype(v.dtype, np.floating))
-    return isinstance(v, float)
-
-
-def _leaves(x: Any, out: list[Any]) -> None:
-    parts = None if x is None else classes.instance_for(x).children(x)
-    if parts is None:
-        if _is_float_leaf(x):
-            out.append(x)
-        return
-    for p in parts:
-        _leaves(p, out)
 
 
 def flatten(x: T) -> tuple[NDArray[np.float64], Callable[[NDArray[np.float64]], T]]:
@@ -52,12 +34,12 @@ def flatten(x: T) -> tuple[NDArray[np.float64], Callable[[NDArray[np.float64]], 
         {'w': array([[2., 2.],
                [2., 2.]]), 'b': 6.0}
     """
-    leaves: list[Any] = []
-    _leaves(x, leaves)
-    sizes = [int(np.size(v)) for v in leaves]
-    total = sum(sizes)
+    numbers = [v for v in leaves(x) if is_real(v)]
+    total = sum(int(np.size(v)) for v in numbers)
     vector = (
-        np.concatenate([np.ravel(v).astype(np.float64) for v in leaves]) if leaves else np.zeros(0)
+        np.concatenate([np.ravel(np.asarray(v)).astype(np.float64) for v in numbers])
+        if numbers
+        else np.zeros(0)
     )
 
     def unflatten(v: NDArray[np.float64]) -> T:
@@ -69,22 +51,19 @@ def flatten(x: T) -> tuple[NDArray[np.float64], Callable[[NDArray[np.float64]], 
             )
         offset = [0]
 
-        def rebuild(node: Any) -> Any:
-            parts = None if node is None else classes.instance_for(node).children(node)
-            if parts is None:
-                if not _is_float_leaf(node):
-                    return node
-                n = int(np.size(node))
-                piece = v[offset[0] : offset[0] + n]
-                offset[0] += n
-                if hasattr(type(node), "_rewrap"):
-                    return type(node)._rewrap(piece.reshape(node.shape).copy())
-                if isinstance(node, np.ndarray):
-                    return piece.reshape(node.shape).astype(node.dtype, copy=True)
-                return type(node)(piece[0])
-            return classes.instance_for(node).rebuild(node, [rebuild(p) for p in parts])
+        def piece(node: Any) -> Any:
+            if not is_real(node):
+                return node
+            n = int(np.size(node))
+            part = v[offset[0] : offset[0] + n]
+            offset[0] += n
+            if hasattr(type(node), "_rewrap"):
+                return type(node)._rewrap(part.reshape(node.shape).copy())
+            if isinstance(node, np.ndarray):
+                return part.reshape(node.shape).astype(node.dtype, copy=True)
+            return type(node)(part[0])
 
-        result: T = rebuild(x)
+        result: T = tree_map(piece, x)
         return result
 
     return vector, unflatten

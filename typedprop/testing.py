@@ -15,7 +15,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from typedprop import classes
-from typedprop._core import BVar, deep_value
+from typedprop._core import deep_value
+from typedprop._tree import is_real, leaves, tree_map
 from typedprop.backprop import backprop_with_n, eval_bp_n
 from typedprop.errors import GradientCheckError
 from typedprop.functions import sum_elements
@@ -29,41 +30,9 @@ __all__ = ["arrays", "check_grad", "nested", "nonzero_floats", "shapes", "well_f
 # --- trees of numbers ---
 
 
-def _children(x: Any) -> Any:
-    if type(x) is BVar or x is None:
-        return None
-    return classes.instance_for(x).children(x)
-
-
-def _map(fn: Callable[..., Any], x: Any, *rest: Any) -> Any:
-    """``fn`` applied leaf by leaf to ``x`` and values shaped like it."""
-    ch = _children(x)
-    if ch is None:
-        return fn(x, *rest)
-    parts = [_children(r) for r in rest]
-    mapped = [_map(fn, c, *(p[i] for p in parts)) for i, c in enumerate(ch)]
-    return classes.instance_for(x).rebuild(x, mapped)
-
-
-def _leaves(x: Any) -> list[Any]:
-    ch = _children(x)
-    if ch is None:
-        return [x]
-    return [leaf for c in ch for leaf in _leaves(c)]
-
-
-def _is_real(v: Any) -> bool:
-    v = deep_value(v)
-    if hasattr(type(v), "_rewrap"):
-        return True
-    if isinstance(v, np.ndarray | np.generic):
-        return bool(np.issubdtype(v.dtype, np.floating))
-    return isinstance(v, float)
-
-
 def _random_like(x: Any, rng: np.random.Generator) -> Any:
     def leaf(v: Any) -> Any:
-        if not _is_real(v):
+        if not is_real(v):
             return classes.zero(deep_value(v)) if v is not None else None
         plain = deep_value(v)
         d = rng.standard_normal(np.shape(plain))
@@ -71,21 +40,21 @@ def _random_like(x: Any, rng: np.random.Generator) -> Any:
             return type(plain)._rewrap(d)
         return float(d) if np.ndim(d) == 0 and not isinstance(plain, np.ndarray) else d
 
-    return _map(leaf, x)
+    return tree_map(leaf, x)
 
 
 def _inner(a: Any, b: Any) -> Any:
     """The sum over leaves of ``sum(a * b)``; differentiable in ``a``."""
     total: Any = 0.0
-    for x, y in zip(_leaves(a), _leaves(b), strict=True):
-        if x is None or y is None or not _is_real(y):
+    for x, y in zip(leaves(a), leaves(b), strict=True):
+        if x is None or y is None or not is_real(y):
             continue
         total = total + sum_elements(x * y)
     return total
 
 
 def _step(x: Any, v: Any, eps: float) -> Any:
-    return _map(lambda a, d: a + eps * d if _is_real(a) else a, x, v)
+    return tree_map(lambda a, d: a + eps * d if is_real(a) else a, x, v)
 
 
 # --- the checker ---
