@@ -1,71 +1,29 @@
-"""Quickstart: fit a small two-layer network to a two-class spiral with plain numpy arrays.
-
-Run it with ``python examples/quickstart.py``. The parameters are a list of arrays and the loss
-an ordinary function of them; ``grad_bp`` gives its gradient, a list of arrays of the same
-shapes, and a step of gradient descent is ``p - lr * g``. The data comes from a fixed seed, so
-the printed accuracy is the same on every run.
-"""
-
-from __future__ import annotations
-
-import argparse
-
 import numpy as np
-from numpy.typing import NDArray
 
-from typedprop import BVar, auto, eval_bp, grad_bp, sequence_var
-from typedprop.functions import cross_entropy, softmax, tanh
-
-Array = NDArray[np.float64]
-HIDDEN = 48
+from typedprop import BVar, auto, grad_bp, model
+from typedprop.functions import cross_entropy, logistic
+from typedprop.linalg import Mat, Vec
 
 
-def spiral(n: int, rng: np.random.Generator) -> tuple[Array, Array]:
-    """``n`` points of each of two interleaved spirals, and their one-hot labels."""
-    t = rng.uniform(0.25, 3.0, size=n) * np.pi
-    arm = np.stack([t * np.cos(t), t * np.sin(t)], axis=1) / (3.0 * np.pi)
-    x = np.concatenate([arm, -arm]) + rng.normal(scale=0.02, size=(2 * n, 2))
-    labels = np.concatenate([np.zeros(n, dtype=int), np.ones(n, dtype=int)])
-    return x, np.eye(2)[labels]
+@model
+class Layer:
+    weight: Mat[3, 4]
+    bias: Vec[3]
 
 
-def logits(params: BVar[list[Array]], x: Array) -> BVar[Array]:
-    """A batch of inputs (one per row) through ``tanh`` and a linear read-out."""
-    w1, b1, w2, b2 = sequence_var(params)
-    hidden = tanh(auto(x) @ w1.T + b1)
-    return hidden @ w2.T + b2
+def loss(layer: BVar[Layer], x: Vec[4], target: Vec[3]) -> BVar[float]:
+    scores = logistic((layer ^ Layer.weight) @ auto(x) + (layer ^ Layer.bias))
+    return cross_entropy(scores, target)
 
 
-def loss(params: BVar[list[Array]], x: Array, y: Array) -> BVar[float]:
-    """Mean cross-entropy of the network's predictions."""
-    return cross_entropy(logits(params, x), y) / float(len(x))
+layer = Layer(Mat(np.full((3, 4), 0.1)), Vec(np.zeros(3)))
+x: Vec[4] = Vec(np.ones(4))
+target: Vec[3] = Vec([0.0, 1.0, 0.0])
 
+grad = grad_bp(lambda p: loss(p, x, target), layer)  # a whole Layer of gradients
+assert isinstance(grad, Layer) and grad.weight.shape == (3, 4)
+layer = layer - 0.5 * grad  # records are vector spaces
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--steps", type=int, default=2000)
-    args = parser.parse_args()
-
-    rng = np.random.default_rng(0)
-    x, y = spiral(200, rng)
-    params = [
-        rng.normal(scale=4.0, size=(HIDDEN, 2)),
-        np.zeros(HIDDEN),
-        rng.normal(scale=0.3, size=(2, HIDDEN)),
-        np.zeros(2),
-    ]
-    lr = 0.5
-    for step in range(args.steps + 1):
-        if step % 500 == 0:
-            value = eval_bp(lambda p: loss(p, x, y), params)
-            print(f"step {step:5d}  loss {value:.4f}")
-        grads = grad_bp(lambda p: loss(p, x, y), params)
-        params = [p - lr * g for p, g in zip(params, grads, strict=True)]
-
-    probs = softmax(eval_bp(lambda p: logits(p, x), params))
-    accuracy = float(np.mean(probs.argmax(axis=1) == y.argmax(axis=1)))
-    print(f"training accuracy {accuracy:.1%}")
-
-
-if __name__ == "__main__":
-    main()
+# derivatives of ordinary functions, to any order
+assert grad_bp(lambda v: v * v + 3.0 * v, 2.0) == 7.0
+assert grad_bp(lambda v: grad_bp(lambda w: w**3, v), 2.0) == 12.0

@@ -400,7 +400,7 @@ def _apply_n(op: Op, args: Sequence[Any]) -> Any:
 def _mismatch(op: Op, x: Any, y: Any, e: ValueError) -> Exception:
     """numpy's complaint about two operands' shapes, as a ShapeError naming the operation."""
     sx, sy = getattr(x, "shape", None), getattr(y, "shape", None)
-    if sx is None or sy is None:
+    if isinstance(e, ShapeError) or sx is None or sy is None:
         return e
     return ShapeError(f"Dimension mismatch in {op.name}: {sx} {op.name} {sy} ({e})")
 

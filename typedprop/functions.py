@@ -9,7 +9,7 @@ For linear algebra (``dot``, ``outer``, norms) see ``typedprop.linalg``.
 
 from __future__ import annotations
 
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, overload
 
 import numpy as np
 from numpy.typing import NDArray
@@ -42,7 +42,10 @@ T = TypeVar("T")
 
 # Plain (non-BVar) numeric values: the second overload of the reductions and losses, kept apart
 # from BVar so that an argument of type BVar[Any] picks the first overload.
-Numeric = float | np.ndarray | np.generic
+if TYPE_CHECKING:  # typing only: functions sit below linalg at run time
+    from typedprop.linalg import Mat, Vec
+
+Numeric: TypeAlias = "float | np.ndarray | np.generic | Vec[Any] | Mat[Any, Any]"
 
 # --- elementwise ---
 

@@ -1,0 +1,296 @@
+"""Handwritten digits: the network of backprop's MNIST tutorial, trained on real data.
+
+Two logistic hidden layers of 300 and 100 units, a softmax output and a cross-entropy loss, as a
+``@model`` record of typed layers, trained with mini-batch Adam. With no arguments it uses
+scikit-learn's bundled 8x8 digits (1,797 images, so the input layer has 64 units); with
+``--idx DIR`` it reads the real MNIST IDX files (``train-images-idx3-ubyte`` and the rest, plain
+or gzipped) and the input layer has 784.
+
+    python examples/mnist.py                  # digits, a few seconds
+    python examples/mnist.py --idx ~/mnist    # MNIST from IDX files
+    python examples/mnist.py --save net.npz --plot digits.png
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import sys
+import time
+from collections.abc import Iterator
+from functools import partial
+from pathlib import Path
+from typing import Any, Final, Generic, Literal, TypeVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from typedprop import BVar, auto, backprop, eval_bp, model, split_bv
+from typedprop.checkpoint import save
+from typedprop.functions import cross_entropy, logistic
+from typedprop.linalg import Mat, Vec, tr
+from typedprop.optim import Adam
+
+HIDDEN1: Final = 300
+HIDDEN2: Final = 100
+CLASSES: Final = 10
+
+In = TypeVar("In", bound=int)  # a layer's input dimension
+Out = TypeVar("Out", bound=int)  # its output dimension
+B = TypeVar("B", bound=int)  # the batch size
+
+Array = NDArray[np.float64]
+
+
+@model
+class Layer(Generic[In, Out]):
+    """A fully connected layer: ``Out`` outputs from ``In`` inputs."""
+
+    weight: Mat[Out, In]
+    bias: Vec[Out]
+
+
+@model
+class Network:
+    """The classifier's parameters; the input size depends on the data (64 or 784)."""
+
+    layer1: Layer[Any, Literal[300]]
+    layer2: Layer[Literal[300], Literal[100]]
+    layer3: Layer[Literal[100], Literal[10]]
+
+
+def dense(layer: BVar[Layer[In, Out]], x: BVar[Mat[B, In]]) -> BVar[Mat[B, Out]]:
+    """A batch of inputs, one per row, through a layer: ``x wᵀ + b``."""
+    p = split_bv(layer)
+    return x @ tr(p.weight) + p.bias
+
+
+def logits(net: BVar[Network], x: BVar[Mat[B, Any]]) -> BVar[Mat[B, Literal[10]]]:
+    """Class scores for a batch of images."""
+    h1 = logistic(dense(net ^ Network.layer1, x))
+    h2 = logistic(dense(net ^ Network.layer2, h1))
+    return dense(net ^ Network.layer3, h2)
+
+
+def loss(net: BVar[Network], x: Mat[B, Any], targets: Mat[B, Literal[10]]) -> BVar[float]:
+    """Mean cross-entropy over the batch."""
+    return cross_entropy(logits(net, auto(x)), targets) * (1.0 / len(x))
+
+
+def predict(net: Network, x: Mat[B, Any]) -> NDArray[np.intp]:
+    """The most likely class of each image."""
+    scores = eval_bp(lambda n: logits(n, auto(x)), net)
+    classes: NDArray[np.intp] = np.argmax(scores.array, axis=1)
+    return classes
+
+
+def initial(inputs: int, rng: np.random.Generator) -> Network:
+    """Weights uniform in [-0.5, 0.5] scaled by fan-in, biases zero."""
+
+    def layer(n_in: int, n_out: int) -> Any:
+        bound = np.sqrt(6.0 / (n_in + n_out))
+        return Layer(Mat(rng.uniform(-bound, bound, (n_out, n_in))), Vec(np.zeros(n_out)))
+
+    return Network(layer(inputs, HIDDEN1), layer(HIDDEN1, HIDDEN2), layer(HIDDEN2, CLASSES))
+
+
+# --- data ---
+
+
+class IdxError(ValueError):
+    """A file that is not a well-formed IDX file."""
+
+
+_IDX_TYPES: Final[dict[int, np.dtype[Any]]] = {
+    0x08: np.dtype(np.uint8),
+    0x09: np.dtype(np.int8),
+    0x0B: np.dtype(">i2"),
+    0x0C: np.dtype(">i4"),
+    0x0D: np.dtype(">f4"),
+    0x0E: np.dtype(">f8"),
+}
+
+
+def read_idx(path: Path) -> NDArray[Any]:
+    """An IDX file (the MNIST format), plain or gzipped, as an array of its declared shape.
+
+    Raises:
+        IdxError: a bad magic number, an unknown element type, or a size that does not match
+            the header (a truncated or padded file); the message names the file.
+    """
+    raw = path.read_bytes()
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError) as e:
+            raise IdxError(f"{path}: a damaged gzip file ({e})") from e
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0:
+        raise IdxError(f"{path}: not an IDX file (the magic number must start with two zeros)")
+    dtype = _IDX_TYPES.get(raw[2])
+    if dtype is None:
+        raise IdxError(f"{path}: unknown IDX element type 0x{raw[2]:02x}")
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise IdxError(f"{path}: truncated header (expected {ndim} dimensions)")
+    shape = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    expected = int(np.prod(shape)) * dtype.itemsize
+    if len(raw) - header != expected:
+        raise IdxError(
+            f"{path}: the header says {shape} ({expected} bytes of data) but the file has "
+            f"{len(raw) - header} bytes of data"
+        )
+    data: NDArray[Any] = np.frombuffer(raw, dtype, offset=header).reshape(shape)
+    return data
+
+
+def _idx_file(directory: Path, stem: str) -> Path:
+    for name in (stem, stem + ".gz", stem.replace("-idx", ".idx")):
+        if (directory / name).exists():
+            return directory / name
+    raise FileNotFoundError(f"{directory}: no {stem} (or {stem}.gz)")
+
+
+def load_mnist(directory: Path) -> tuple[Array, NDArray[Any], Array, NDArray[Any]]:
+    """MNIST's training and test images (scaled to [0, 1], one row each) and labels."""
+    parts: list[NDArray[Any]] = []
+    for prefix in ("train", "t10k"):
+        images = read_idx(_idx_file(directory, f"{prefix}-images-idx3-ubyte"))
+        labels = read_idx(_idx_file(directory, f"{prefix}-labels-idx1-ubyte"))
+        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+            raise IdxError(
+                f"{directory}: {prefix} images of shape {images.shape} do not match labels "
+                f"of shape {labels.shape}"
+            )
+        parts += [images.reshape(len(images), -1) / 255.0, labels.astype(np.intp)]
+    return parts[0], parts[1], parts[2], parts[3]
+
+
+def load_digits_split(rng: np.random.Generator) -> tuple[Array, NDArray[Any], Array, NDArray[Any]]:
+    """scikit-learn's 8x8 digits (scaled to [0, 1]), 75% for training and 25% for testing."""
+    from sklearn.datasets import load_digits
+
+    digits = load_digits()
+    x = np.asarray(digits.data, dtype=np.float64) / 16.0
+    y = np.asarray(digits.target, dtype=np.intp)
+    order = rng.permutation(len(x))
+    cut = (3 * len(x)) // 4
+    return x[order[:cut]], y[order[:cut]], x[order[cut:]], y[order[cut:]]
+
+
+def batches(n: int, size: int, rng: np.random.Generator) -> Iterator[NDArray[np.intp]]:
+    """Shuffled index batches covering ``range(n)``."""
+    order = rng.permutation(n)
+    for start in range(0, n, size):
+        yield order[start : start + size]
+
+
+# --- training ---
+
+
+def progress(epoch: int, epochs: int, done: int, total: int, running: float) -> None:
+    """A one-line progress bar with the running loss (redrawn in place on a terminal)."""
+    if not sys.stderr.isatty() and done < total:
+        return
+    width = 30
+    filled = width * done // total
+    bar = "#" * filled + "." * (width - filled)
+    end = "\n" if done == total else ""
+    sys.stderr.write(f"\repoch {epoch}/{epochs} [{bar}] loss {running:.4f}{end}")
+    sys.stderr.flush()
+
+
+def batch_loss(net: BVar[Network], x: Array, labels: NDArray[np.intp]) -> BVar[float]:
+    """The loss on one batch of images (rows of ``x``) and their labels."""
+    targets: Mat[Any, Literal[10]] = Mat(np.eye(CLASSES)[labels])
+    return loss(net, Mat(x), targets)
+
+
+def train(args: argparse.Namespace) -> tuple[Network, list[float], float]:
+    rng = np.random.default_rng(args.seed)
+    if args.idx is not None:
+        x_train, y_train, x_test, y_test = load_mnist(Path(args.idx))
+    else:
+        x_train, y_train, x_test, y_test = load_digits_split(rng)
+    net = initial(x_train.shape[1], rng)
+    opt = Adam(lr=args.lr)
+    state = opt.init(net)
+    history: list[float] = []
+    x_test_m: Mat[Any, Any] = Mat(x_test)
+    epochs = 2 if args.quick else args.epochs
+    accuracy = 0.0
+    for epoch in range(1, epochs + 1):
+        chosen = list(batches(len(x_train), args.batch, rng))
+        running = 0.0
+        for k, idx in enumerate(chosen, start=1):
+            value, grad = backprop(partial(batch_loss, x=x_train[idx], labels=y_train[idx]), net)
+            state, net = opt.step(state, net, grad)
+            running = value if running == 0.0 else 0.9 * running + 0.1 * value
+            history.append(value)
+            progress(epoch, epochs, k, len(chosen), running)
+        accuracy = float(np.mean(predict(net, x_test_m) == y_test))
+        print(f"epoch {epoch}: test accuracy {accuracy:.2%}", flush=True)
+    return net, history, accuracy
+
+
+def plot(path: str, net: Network, history: list[float], args: argparse.Namespace) -> None:
+    """The loss curve and a grid of misclassified test digits, as a PNG."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("--plot needs matplotlib (pip install matplotlib); skipped")
+        return
+    rng = np.random.default_rng(args.seed)
+    if args.idx is not None:
+        _, _, x_test, y_test = load_mnist(Path(args.idx))
+    else:
+        _, _, x_test, y_test = load_digits_split(rng)
+    guessed = predict(net, Mat(x_test))
+    wrong = np.flatnonzero(guessed != y_test)[:16]
+    side = int(np.sqrt(x_test.shape[1]))
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    axes[0].plot(np.arange(1, len(history) + 1), history)
+    axes[0].set_xlabel("batch")
+    axes[0].set_ylabel("loss")
+    axes[0].set_title("training loss")
+    grid = np.ones((4 * (side + 1), 4 * (side + 1)))
+    for k, i in enumerate(wrong):
+        r, c = divmod(k, 4)
+        grid[r * (side + 1) : r * (side + 1) + side, c * (side + 1) : c * (side + 1) + side] = (
+            1.0 - x_test[i].reshape(side, side)
+        )
+    axes[1].imshow(grid, cmap="gray")
+    axes[1].set_title(f"{len(wrong)} misclassified: " + " ".join(str(guessed[i]) for i in wrong))
+    axes[1].axis("off")
+    fig.tight_layout()
+    fig.savefig(path)
+    print(f"wrote {path}")
+
+
+def main(argv: list[str] | None = None) -> float:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--idx", help="a directory of MNIST IDX files (default: sklearn digits)")
+    parser.add_argument("--epochs", type=int, default=12)
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=0.01)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--quick", action="store_true", help="two epochs, for a smoke test")
+    parser.add_argument("--save", help="write the trained network to this .npz checkpoint")
+    parser.add_argument("--plot", help="write a PNG of the loss curve and misclassified digits")
+    args = parser.parse_args(argv)
+    started = time.perf_counter()
+    net, history, accuracy = train(args)
+    print(f"test accuracy {accuracy:.2%} after {time.perf_counter() - started:.1f} s")
+    if args.save:
+        save(args.save, net)
+        print(f"saved {args.save}")
+    if args.plot:
+        plot(args.plot, net, history, args)
+    return accuracy
+
+
+if __name__ == "__main__":
+    main()

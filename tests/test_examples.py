@@ -1,0 +1,131 @@
+"""The examples run, and their outputs are what they promise; the IDX reader is strict."""
+
+from __future__ import annotations
+
+import gzip
+import runpy
+import struct
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from examples import custom_op, extensible_network, mnist, north_star, spiral
+from typedprop import ShapeError
+from typedprop.checkpoint import load
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_mnist_quick_run_on_digits_beats_80_percent(tmp_path: Path) -> None:
+    """The digits demo's --quick run trains, saves a checkpoint that loads back, and plots."""
+    save_to, plot_to = tmp_path / "net.npz", tmp_path / "digits.png"
+    accuracy = mnist.main(["--quick", "--save", str(save_to), "--plot", str(plot_to)])
+    assert accuracy > 0.80
+    back = load(save_to, mnist.Network)
+    assert back.layer1.weight.shape == (300, 64)
+    assert plot_to.stat().st_size > 0
+
+
+def write_idx(path: Path, data: np.ndarray, *, gz: bool = False) -> None:
+    """An IDX file of unsigned bytes (as MNIST's)."""
+    header = bytes([0, 0, 0x08, data.ndim]) + b"".join(struct.pack(">I", n) for n in data.shape)
+    raw = header + data.astype(np.uint8).tobytes()
+    path.write_bytes(gzip.compress(raw) if gz else raw)
+
+
+def small_mnist(directory: Path, gz: bool) -> None:
+    rng = np.random.default_rng(0)
+    suffix = ".gz" if gz else ""
+    for prefix, n in (("train", 40), ("t10k", 10)):
+        labels = rng.integers(0, 10, size=n)
+        images = np.zeros((n, 28, 28), dtype=np.uint8)
+        for i, label in enumerate(labels):  # a bright square whose place says the label
+            images[i, 2 * label : 2 * label + 6, 4:10] = 255
+        write_idx(directory / f"{prefix}-images-idx3-ubyte{suffix}", images, gz=gz)
+        write_idx(directory / f"{prefix}-labels-idx1-ubyte{suffix}", labels, gz=gz)
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_idx_reader_reads_plain_and_gzipped_files(tmp_path: Path, gz: bool) -> None:
+    """load_mnist reads the four files, scaled to [0, 1], one image per row."""
+    small_mnist(tmp_path, gz)
+    x_train, y_train, x_test, y_test = mnist.load_mnist(tmp_path)
+    assert x_train.shape == (40, 784) and x_test.shape == (10, 784)
+    assert y_train.shape == (40,) and y_test.dtype == np.intp
+    assert x_train.max() == 1.0 and x_train.min() == 0.0
+
+
+def test_mnist_trains_from_idx_files(tmp_path: Path) -> None:
+    """--idx trains the 784-input network on IDX data."""
+    small_mnist(tmp_path, gz=True)
+    accuracy = mnist.main(["--idx", str(tmp_path), "--quick", "--batch", "8"])
+    assert 0.0 <= accuracy <= 1.0
+
+
+def test_idx_reader_rejects_bad_files(tmp_path: Path) -> None:
+    """Wrong magic, an unknown type, a truncated file and a padded file are IdxErrors."""
+    good = tmp_path / "good"
+    write_idx(good, np.arange(12).reshape(3, 4))
+    raw = good.read_bytes()
+    cases = {
+        "magic": (b"\x01" + raw[1:], "not an IDX file"),
+        "type": (raw[:2] + b"\x07" + raw[3:], "unknown IDX element type 0x07"),
+        "truncated": (raw[:-3], r"\(3, 4\) \(12 bytes of data\) but the file has 9"),
+        "padded": (raw + b"\x00", "but the file has 13"),
+        "header": (raw[:6], "truncated header"),
+        "gzip": (gzip.compress(raw)[:-8], "damaged gzip"),
+    }
+    for name, (content, message) in cases.items():
+        path = tmp_path / name
+        path.write_bytes(content)
+        with pytest.raises(mnist.IdxError, match=message):
+            mnist.read_idx(path)
+
+
+def test_idx_labels_must_match_images(tmp_path: Path) -> None:
+    """Image and label files of different lengths are an IdxError naming both shapes."""
+    small_mnist(tmp_path, gz=False)
+    write_idx(tmp_path / "t10k-labels-idx1-ubyte", np.zeros(9))
+    with pytest.raises(mnist.IdxError, match=r"\(10, 28, 28\).*\(9,\)"):
+        mnist.load_mnist(tmp_path)
+
+
+def test_quickstart_is_the_readme_example() -> None:
+    """examples/quickstart.py is the README's first code block, verbatim, and runs."""
+    readme = (ROOT / "README.md").read_text()
+    source = (ROOT / "examples" / "quickstart.py").read_text()
+    assert f"```python\n{source}```" in readme
+    runpy.run_path(str(ROOT / "examples" / "quickstart.py"))
+
+
+def test_north_star_learns(capsys: pytest.CaptureFixture[str]) -> None:
+    """The design's north-star program runs and its error falls."""
+    north_star.main()
+    errors = [float(line.split()[-1]) for line in capsys.readouterr().out.splitlines()]
+    assert errors[-1] < errors[0] / 5
+
+
+def test_custom_op_checks_and_fits(capsys: pytest.CaptureFixture[str]) -> None:
+    """The custom op passes check_grad and the robust fit finds the true weights."""
+    custom_op.main()
+    out = capsys.readouterr().out
+    assert "agree with finite differences" in out
+    assert "robust fit: [ 1.03 -1.98  0.52]" in out
+
+
+def test_extensible_network_of_any_depth() -> None:
+    """Networks of one to three hidden layers train; misfitting layers are refused."""
+    assert extensible_network.main(["--hidden", "16", "--steps", "200"]) > 0.9
+    assert extensible_network.main(["--hidden", "8", "8", "8", "--steps", "200"]) > 0.6
+    rng = np.random.default_rng(0)
+    net = extensible_network.make_network([2, 4, 3], rng)
+    with pytest.raises(ShapeError, match=r"layers\[1\]: expects 5 inputs but layer 0 has 4"):
+        extensible_network.Network(
+            [net.layers[0], extensible_network.make_network([5, 3], rng).layers[0]]
+        )
+
+
+def test_spiral_fits() -> None:
+    """The spiral example's network reaches full training accuracy."""
+    assert spiral.main(["--steps", "2000"]) == 1.0
