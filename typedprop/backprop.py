@@ -49,6 +49,7 @@ __all__ = [
 A = TypeVar("A")
 B = TypeVar("B")
 C = TypeVar("C")
+R = TypeVar("R")
 T = TypeVar("T")
 
 
@@ -193,17 +194,14 @@ def backprop(f: Callable[[BVar[A]], BVar[B]], x: A) -> tuple[B, A]:
     return run.value(), run.grads(seed, free=True)[0]
 
 
-@overload
-def grad_bp(f: Callable[[BVar[A]], BVar[Any]], x: BVar[A]) -> BVar[A]: ...
-@overload
-def grad_bp(f: Callable[[BVar[A]], BVar[Any]], x: A) -> A: ...
-def grad_bp(f: Callable[[BVar[Any]], BVar[Any]], x: Any) -> Any:
+def grad_bp(f: Callable[[BVar[A]], BVar[R]], x: A) -> A:
     """The gradient of ``f`` at ``x``: a value of ``x``'s type (a whole record for a record).
 
     Inputs the output does not depend on get their ``zero``. ``grad_bp`` nests, so the gradient
     of a gradient is a second derivative: given a ``BVar`` of an enclosing call, it returns a
-    ``BVar`` of that call (typed so). A gradient whose function only closes over an enclosing
-    call's ``BVar`` is also such a ``BVar``, though its static type is ``x``'s.
+    ``BVar`` of that call (the mypy plugin types it so; plain checkers see ``BVar[BVar[...]]``
+    arguments). A gradient whose function only closes over an enclosing call's ``BVar`` is
+    also such a ``BVar``, though its static type is ``x``'s.
 
     Raises:
         NonScalarOutputError: ``f`` does not return a single number (use ``backprop_with``).
@@ -214,7 +212,8 @@ def grad_bp(f: Callable[[BVar[Any]], BVar[Any]], x: Any) -> Any:
         12.0
     """
     run = _Run(f, (x,), recording=True)
-    return run.grads(run.scalar_seed("grad_bp"), free=True)[0]
+    gradient: A = run.grads(run.scalar_seed("grad_bp"), free=True)[0]
+    return gradient
 
 
 def backprop_with(f: Callable[[BVar[A]], BVar[B]], x: A) -> tuple[B, Callable[[B], A]]:

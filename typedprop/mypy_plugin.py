@@ -24,6 +24,7 @@ from collections.abc import Callable, Sequence
 from typing import Final
 
 from mypy.errorcodes import ATTR_DEFINED, ErrorCode
+from mypy.expandtype import expand_type
 from mypy.nodes import (
     ARG_POS,
     Argument,
@@ -209,6 +210,8 @@ class TypedpropPlugin(Plugin):
     def get_function_signature_hook(
         self, fullname: str
     ) -> Callable[[FunctionSigContext], FunctionLike] | None:
+        if fullname in _NESTING_RUNNERS:
+            return _nested_runner_signature
         if fullname.startswith(OPS + ".") or fullname.startswith("typedprop.linalg."):
             short = fullname.rsplit(".", 1)[1]
             if short in _CHECKED_PAIRS:
@@ -388,6 +391,30 @@ def _analyze_model(ctx: AnalyzeTypeContext, info: TypeInfo) -> Type:
 
 
 # --- signatures adjusted before mypy checks a call ---
+
+_NESTING_RUNNERS: Final = frozenset({"typedprop.backprop.grad_bp", "typedprop.grad_bp"})
+
+
+def _nested_runner_signature(ctx: FunctionSigContext) -> FunctionLike:
+    """``grad_bp(f, x)`` with ``x`` a ``BVar[X]`` of an enclosing call: ``f`` takes a
+    ``BVar[X]`` (the inner call's ``BVar`` behaves as one) and the result is a ``BVar[X]``."""
+    sig = ctx.default_signature
+    if len(ctx.args) < 2 or not ctx.args[1] or not sig.variables:
+        return sig
+    try:
+        x_type = get_proper_type(ctx.api.get_expression_type(ctx.args[1][0]))
+    except Exception:
+        return sig
+    if not (isinstance(x_type, Instance) and x_type.type.fullname == BVAR and x_type.args):
+        return sig
+    a = sig.variables[0]
+    inner = expand_type(sig, {a.id: x_type.args[0]})
+    assert isinstance(inner, CallableType)
+    return inner.copy_modified(
+        arg_types=[inner.arg_types[0], x_type],
+        ret_type=x_type,
+        variables=[v for v in sig.variables if v.id != a.id],
+    )
 
 _CHECKED_PAIRS: Final = {
     "dot": ("dot", 0, 0),

@@ -66,3 +66,13 @@ def lens_of(l: Lens[Network, Mat[20, 100]]) -> None:
 
 g = grad_bp(lambda n: (n ^ Network.weight1) @ auto(zeros(100)) @ auto(zeros(20)), net)
 reveal_type(g)  # N: Revealed type is "tests.mypy.cases.models.Network"
+
+
+def nested(x: BVar[float]) -> BVar[float]:
+    inner = grad_bp(lambda y: y * y * y, x)
+    reveal_type(inner)  # N: Revealed type is "typedprop._core.BVar[float]"
+    return inner
+
+
+reveal_type(grad_bp(nested, 2.0))  # N: Revealed type is "float"
+reveal_type(grad_bp(lambda v: v * v, 3.0))  # N: Revealed type is "float"
