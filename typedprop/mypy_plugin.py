@@ -416,6 +416,7 @@ def _nested_runner_signature(ctx: FunctionSigContext) -> FunctionLike:
         variables=[v for v in sig.variables if v.id != a.id],
     )
 
+
 _CHECKED_PAIRS: Final = {
     "dot": ("dot", 0, 0),
     "cross": ("cross", 0, 0),
@@ -478,6 +479,18 @@ def _types(ctx: FunctionContext) -> _Types:
 
 def _any_bvar(types: Sequence[Type]) -> bool:
     return any(_unwrap(t)[1] for t in types)
+
+
+def _one(ctx: FunctionContext, kind: str) -> tuple[Instance, bool] | None:
+    """The first argument's ``Vec``/``Mat`` of the given kind and whether it was a ``BVar``."""
+    args = _args(ctx)
+    x, wrap = _unwrap(args[0]) if args else (None, False)
+    return (x, wrap) if x is not None and x.type.fullname == kind else None
+
+
+def _tuple(ctx: FunctionContext, items: list[Type]) -> Type:
+    fallback = ctx.api.named_generic_type("builtins.tuple", [AnyType(TypeOfAny.special_form)])
+    return TupleType(items, fallback)
 
 
 def _fail(ctx: FunctionContext, message: str) -> Type:
@@ -597,10 +610,10 @@ def _split(axis: int, kind: str) -> Callable[[FunctionContext], Type]:
     """split / split_rows / split_cols at ``p``: a pair whose dimensions add up."""
 
     def hook(ctx: FunctionContext) -> Type:
-        args = _args(ctx)
-        x, wrap = _unwrap(args[0]) if args else (None, False)
-        if x is None or x.type.fullname != kind:
+        found = _one(ctx, kind)
+        if found is None:
             return ctx.default_return_type
+        x, wrap = found
         p = _int_arg(ctx, 1)
         n = _literal_int(x.args[axis])
         if p is not None and n is not None and not 0 <= p <= n:
@@ -613,27 +626,21 @@ def _split(axis: int, kind: str) -> Callable[[FunctionContext], Type]:
             parts = [t.mat(p, x.args[1]), t.mat(rest, x.args[1])]
         else:
             parts = [t.mat(x.args[0], p), t.mat(x.args[0], rest)]
-        return TupleType(
-            [t.bvar(part, wrap) for part in parts],
-            ctx.api.named_generic_type("builtins.tuple", [AnyType(TypeOfAny.special_form)]),
-        )
+        return _tuple(ctx, [t.bvar(part, wrap) for part in parts])
 
     return hook
 
 
 def _head_tail(ctx: FunctionContext) -> Type:
-    args = _args(ctx)
-    x, wrap = _unwrap(args[0]) if args else (None, False)
-    if x is None or x.type.fullname != VEC:
+    found = _one(ctx, VEC)
+    if found is None:
         return ctx.default_return_type
+    x, wrap = found
     t = _types(ctx)
     n = _literal_int(x.args[0])
     head = t.bvar(ctx.api.named_generic_type("builtins.float", []), wrap)
     tail = t.bvar(t.vec(n - 1 if n is not None else None), wrap)
-    return TupleType(
-        [head, tail],
-        ctx.api.named_generic_type("builtins.tuple", [AnyType(TypeOfAny.special_form)]),
-    )
+    return _tuple(ctx, [head, tail])
 
 
 def _reshape(kind: str) -> Callable[[FunctionContext], Type]:
@@ -666,10 +673,10 @@ def _square(
     """Operations on square matrices (inv, det, take_diag, chol...): the check and the type."""
 
     def hook(ctx: FunctionContext) -> Type:
-        args = _args(ctx)
-        x, wrap = _unwrap(args[0]) if args else (None, False)
-        if x is None or x.type.fullname != MAT:
+        found = _one(ctx, MAT)
+        if found is None:
             return ctx.default_return_type
+        x, wrap = found
         m, n = _dim(x.args[0]), _dim(x.args[1])
         if isinstance(m, int) and isinstance(n, int) and m != n:
             return _fail(ctx, f"Dimension mismatch in {name}: {_show(x)} is not square")
@@ -683,8 +690,8 @@ def _float_result(t: _Types, n: Type) -> Type:
     return t.named("builtins.float", [])
 
 
-def _pair(name: str, same: bool) -> Callable[[FunctionContext], Type]:
-    """dot / cross / outer: two vectors (of one dimension where ``same``)."""
+def _pair(name: str) -> Callable[[FunctionContext], Type]:
+    """dot / cross / outer of two vectors (their mismatches: ``_pair_signature``)."""
 
     def hook(ctx: FunctionContext) -> Type:
         args = _args(ctx)
@@ -694,13 +701,6 @@ def _pair(name: str, same: bool) -> Callable[[FunctionContext], Type]:
         b, _ = _unwrap(args[1])
         if a is None or b is None or a.type.fullname != VEC or b.type.fullname != VEC:
             return ctx.default_return_type
-        da, db = _dim(a.args[0]), _dim(b.args[0])
-        if same and isinstance(da, int) and isinstance(db, int) and da != db:
-            return _fail(ctx, f"Dimension mismatch in {name}: {_show(a)} {name} {_show(b)}")
-        if name == "cross" and isinstance(da, int) and da != 3:
-            return _fail(
-                ctx, f"Dimension mismatch in cross: {_show(a)} cross {_show(b)}; needs Vec[3]"
-            )
         t = _types(ctx)
         wrap = _any_bvar(args)
         if name == "outer":
@@ -712,10 +712,10 @@ def _pair(name: str, same: bool) -> Callable[[FunctionContext], Type]:
 
 def _to_rows(columns: bool) -> Callable[[FunctionContext], Type]:
     def hook(ctx: FunctionContext) -> Type:
-        args = _args(ctx)
-        x, wrap = _unwrap(args[0]) if args else (None, False)
-        if x is None or x.type.fullname != MAT:
+        found = _one(ctx, MAT)
+        if found is None:
             return ctx.default_return_type
+        x, wrap = found
         t = _types(ctx)
         return ctx.api.named_generic_type(
             "builtins.list", [t.bvar(t.vec(x.args[0] if columns else x.args[1]), wrap)]
@@ -728,10 +728,10 @@ def _vector_of_matrix(pick: Callable[[Instance], Type]) -> Callable[[FunctionCon
     """svd / eigenvalues / take_diag-like results: a vector whose size comes from the matrix."""
 
     def hook(ctx: FunctionContext) -> Type:
-        args = _args(ctx)
-        x, wrap = _unwrap(args[0]) if args else (None, False)
-        if x is None or x.type.fullname != MAT:
+        found = _one(ctx, MAT)
+        if found is None:
             return ctx.default_return_type
+        x, wrap = found
         t = _types(ctx)
         return t.bvar(t.vec(pick(x)), wrap)
 
@@ -747,29 +747,26 @@ def _svd_size(x: Instance) -> Type:
 
 
 def _diag(ctx: FunctionContext) -> Type:
-    args = _args(ctx)
-    x, wrap = _unwrap(args[0]) if args else (None, False)
-    if x is None or x.type.fullname != VEC:
+    found = _one(ctx, VEC)
+    if found is None:
         return ctx.default_return_type
+    x, wrap = found
     t = _types(ctx)
     return t.bvar(t.mat(x.args[0], x.args[0]), wrap)
 
 
 def _cov(with_mean: bool) -> Callable[[FunctionContext], Type]:
     def hook(ctx: FunctionContext) -> Type:
-        args = _args(ctx)
-        x, wrap = _unwrap(args[0]) if args else (None, False)
-        if x is None or x.type.fullname != MAT:
+        found = _one(ctx, MAT)
+        if found is None:
             return ctx.default_return_type
+        x, wrap = found
         t = _types(ctx)
         n = x.args[1]
         c = t.bvar(t.mat(n, n), wrap)
         if not with_mean:
             return c
-        tuple_fallback = ctx.api.named_generic_type(
-            "builtins.tuple", [AnyType(TypeOfAny.special_form)]
-        )
-        return TupleType([t.bvar(t.vec(n), wrap), c], tuple_fallback)
+        return _tuple(ctx, [t.bvar(t.vec(n), wrap), c])
 
     return hook
 
@@ -811,9 +808,9 @@ _FUNCTIONS: Final[dict[str, Callable[[FunctionContext], Type]]] = {
     "take_diag": _square("take_diag", lambda t, n: t.vec(n)),
     "eigenvalues": _square("eigenvalues", lambda t, n: t.vec(n)),
     "diag": _diag,
-    "dot": _pair("dot", True),
-    "cross": _pair("cross", True),
-    "outer": _pair("outer", False),
+    "dot": _pair("dot"),
+    "cross": _pair("cross"),
+    "outer": _pair("outer"),
     "to_rows": _to_rows(False),
     "to_columns": _to_rows(True),
     "svd": _vector_of_matrix(_svd_size),
