@@ -20,7 +20,15 @@ from numpy.typing import NDArray
 from typedprop import BVar, backprop_with2, eval_bp, eval_bp2, grad_bp, grad_bp2
 from typedprop._arith import sum_axis
 from typedprop.functions import sin, sum_elements
-from typedprop.testing import arrays, check_grad, nonzero_floats, shapes, well_floats
+from typedprop.testing import (
+    arrays,
+    check_grad,
+    nonzero_floats,
+    operands,
+    operands_like,
+    shapes,
+    well_floats,
+)
 
 Array = NDArray[np.float64]
 Draw = Callable[[SearchStrategy[Any]], Any]
@@ -28,28 +36,6 @@ Fn2 = Callable[[Any, Any], Any]
 
 
 # --- strategies and references ---
-
-
-@st.composite
-def operands(
-    draw: st.DrawFn,
-    elements: SearchStrategy[float] | None = None,
-    min_dims: int = 0,
-    max_dims: int = 2,
-) -> Any:
-    """A float (when ``min_dims == 0``) or an array of ``min_dims..max_dims`` axes."""
-    elems = elements if elements is not None else well_floats()
-    if min_dims == 0 and draw(st.booleans()):
-        return draw(elems)
-    return draw(arrays(shapes(min_dims, max_dims), elems))
-
-
-def like(draw: Draw, x: Any, elements: SearchStrategy[float] | None = None) -> Any:
-    """A float or array of ``x``'s kind and shape."""
-    elems = elements if elements is not None else well_floats()
-    if isinstance(x, float):
-        return draw(elems)
-    return draw(arrays(np.shape(x), elems))
 
 
 def sum_to(g: Any, shape: tuple[int, ...]) -> Any:
@@ -90,7 +76,7 @@ def test_binary_gradients_match_finite_differences(name: str, data: st.DataObjec
     both operands variable floats or same-shape arrays, agree with finite differences."""
     op, ex, ey, _ = BINARY[name]
     x = data.draw(operands(ex))
-    y = like(data.draw, x, ey)
+    y = data.draw(operands_like(x, ey))
     check_grad(op, x, y, order=2)
     check_grad(lambda a, b: op(a, b) * op(a, b), x, y, order=2)
 
@@ -101,7 +87,7 @@ def test_binary_values_match_numpy(name: str, data: st.DataObject) -> None:
     """eval_bp2 of each operator on BVars gives exactly numpy's (or Python's) value."""
     op, ex, ey, _ = BINARY[name]
     x = data.draw(operands(ex))
-    y = like(data.draw, x, ey)
+    y = data.draw(operands_like(x, ey))
     out = eval_bp2(op, x, y)
     assert not isinstance(out, BVar)
     np.testing.assert_array_equal(out, op(x, y))
@@ -115,7 +101,7 @@ def test_binary_gradients_match_closed_form(name: str, data: st.DataObject) -> N
     for /, y x**(y-1) and x**y log x for **), shaped like each operand."""
     op, ex, ey, closed = BINARY[name]
     x = data.draw(operands(ex))
-    y = like(data.draw, x, ey)
+    y = data.draw(operands_like(x, ey))
     gx, gy = grad_bp2(lambda a, b: sum_elements(op(a, b)), x, y)
     ex_x, ex_y = closed(x, y)
     assert np.shape(gx) == np.shape(x)
@@ -226,7 +212,7 @@ def test_bvar_with_constant_on_either_side(name: str, kind: str, data: st.DataOb
         c = data.draw(POSITIVE)
     elif kind == "same-shape array":
         x = data.draw(operands(POSITIVE, min_dims=1))
-        c = like(data.draw, x, POSITIVE)
+        c = data.draw(operands_like(x, POSITIVE))
     else:
         x = data.draw(POSITIVE)
         c = data.draw(arrays(shapes(1, 2), POSITIVE))

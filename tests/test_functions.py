@@ -25,7 +25,15 @@ from typedprop import (
     grad_bp,
     grad_bp2,
 )
-from typedprop.testing import arrays, check_grad, nonzero_floats, shapes, well_floats
+from typedprop.testing import (
+    arrays,
+    check_grad,
+    nonzero_floats,
+    operands,
+    operands_like,
+    shapes,
+    well_floats,
+)
 
 Array = NDArray[np.float64]
 Draw = Callable[[SearchStrategy[Any]], Any]
@@ -33,28 +41,6 @@ Fn = Callable[[Any], Any]
 
 
 # --- strategies ---
-
-
-@st.composite
-def operands(
-    draw: st.DrawFn,
-    elements: SearchStrategy[float] | None = None,
-    min_dims: int = 0,
-    max_dims: int = 2,
-) -> Any:
-    """A float (when ``min_dims == 0``) or an array of ``min_dims..max_dims`` axes."""
-    elems = elements if elements is not None else well_floats()
-    if min_dims == 0 and draw(st.booleans()):
-        return draw(elems)
-    return draw(arrays(shapes(min_dims, max_dims), elems))
-
-
-def like(draw: Draw, x: Any, elements: SearchStrategy[float] | None = None) -> Any:
-    """A float or array of ``x``'s kind and shape."""
-    elems = elements if elements is not None else well_floats()
-    if isinstance(x, float):
-        return draw(elems)
-    return draw(arrays(np.shape(x), elems))
 
 
 @st.composite
@@ -67,7 +53,7 @@ def same_shape_pairs(
 ) -> tuple[Any, Any]:
     """Two arrays of one random shape (or two floats when ``min_dims == 0``)."""
     x = draw(operands(first, min_dims, max_dims))
-    return x, like(draw, x, second)
+    return x, draw(operands_like(x, second))
 
 
 @st.composite
@@ -163,7 +149,7 @@ def test_elementwise_gradients_match_closed_form(name: str, data: st.DataObject)
     g = grad_bp(lambda v: fn.sum_elements(f(v)), x)
     assert np.shape(g) == np.shape(x)
     np.testing.assert_allclose(g, df(x), rtol=1e-12, atol=1e-15)
-    w = like(data.draw, x)
+    w = data.draw(operands_like(x))
     _, pullback = backprop_with(f, x)
     np.testing.assert_allclose(pullback(w), w * df(x), rtol=1e-12, atol=1e-15)
 

@@ -24,7 +24,16 @@ from typedprop.functions import sum_elements
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
-__all__ = ["arrays", "check_grad", "nested", "nonzero_floats", "shapes", "well_floats"]
+__all__ = [
+    "arrays",
+    "check_grad",
+    "nested",
+    "nonzero_floats",
+    "operands",
+    "operands_like",
+    "shapes",
+    "well_floats",
+]
 
 
 # --- trees of numbers ---
@@ -175,3 +184,20 @@ def nested(leaves: SearchStrategy[Any] | None = None, max_leaves: int = 6) -> Se
         ),
         max_leaves=max_leaves,
     )
+
+
+def operands(
+    elements: SearchStrategy[float] | None = None, min_dims: int = 0, max_dims: int = 2
+) -> SearchStrategy[Any]:
+    """A float (when ``min_dims == 0``) or an array of ``min_dims..max_dims`` axes."""
+    from hypothesis import strategies as st
+
+    elems = elements if elements is not None else well_floats()
+    floats = [elems] if min_dims == 0 else []
+    return st.one_of(*floats, arrays(shapes(min_dims, max_dims), elems))
+
+
+def operands_like(x: Any, elements: SearchStrategy[float] | None = None) -> SearchStrategy[Any]:
+    """A float or array of ``x``'s kind and shape (a second operand for a binary operation)."""
+    elems = elements if elements is not None else well_floats()
+    return elems if isinstance(x, float) else arrays(np.shape(x), elems)
