@@ -13,7 +13,18 @@ import typedprop as tp
 from typedprop import auto
 from typedprop._core import deep_value
 from typedprop.functions import cos, exp, sin, sum_elements
-from typedprop.testing import arrays, check_grad, nested, nonzero_floats, shapes, well_floats
+from typedprop.linalg import Mat, Vec
+from typedprop.testing import (
+    arrays,
+    check_grad,
+    mats,
+    nested,
+    nonzero_floats,
+    records,
+    shapes,
+    vecs,
+    well_floats,
+)
 
 Array = NDArray[np.float64]
 
@@ -81,3 +92,32 @@ def test_float_strategies_respect_bounds(x: float, y: float) -> None:
 def test_nested_values_have_backprop_instances(x: Any) -> None:
     """Every nested() value can be zeroed, so it can be an input."""
     tp.zero(x)
+
+
+@given(vecs(3), mats(2, 4), vecs())
+def test_vec_and_mat_strategies_have_their_dimensions(v: Any, m: Any, w: Any) -> None:
+    """vecs(n) and mats(m, n) make Vec and Mat of those dimensions (1..6 when unspecified)."""
+    assert isinstance(v, Vec) and v.shape == (3,) and isinstance(m, Mat) and m.shape == (2, 4)
+    assert 1 <= len(w) <= 6
+
+
+@tp.model
+class Layer:
+    weight: Mat[3, 4]
+    bias: Vec[3]
+    scale: float
+    width: int = tp.static(default=7)
+
+
+@tp.model
+class TwoLayers:
+    first: Layer
+    second: Layer
+
+
+@given(records(TwoLayers))
+def test_records_strategy_builds_valid_records(net: TwoLayers) -> None:
+    """records(cls) draws records whose fields have their declared shapes; statics default."""
+    assert net.first.weight.shape == (3, 4) and net.second.bias.shape == (3,)
+    assert net.first.width == 7
+    check_grad(lambda n: sum_elements((n ^ TwoLayers.first ^ Layer.weight) * 2.0), net, order=1)

@@ -31,7 +31,10 @@ __all__ = [
     "nonzero_floats",
     "operands",
     "operands_like",
+    "records",
+    "mats",
     "shapes",
+    "vecs",
     "well_floats",
 ]
 
@@ -201,3 +204,83 @@ def operands_like(x: Any, elements: SearchStrategy[float] | None = None) -> Sear
     """A float or array of ``x``'s kind and shape (a second operand for a binary operation)."""
     elems = elements if elements is not None else well_floats()
     return elems if isinstance(x, float) else arrays(np.shape(x), elems)
+
+
+def vecs(
+    n: int | None = None, elements: SearchStrategy[float] | None = None
+) -> SearchStrategy[Any]:
+    """``Vec``s of length ``n`` (1..6 when not given) with ``well_floats()`` elements."""
+    from hypothesis import strategies as st
+
+    from typedprop.linalg import Vec
+
+    sizes = st.just(n) if n is not None else st.integers(1, 6)
+    return sizes.flatmap(lambda k: arrays((k,), elements)).map(Vec)
+
+
+def mats(
+    m: int | None = None, n: int | None = None, elements: SearchStrategy[float] | None = None
+) -> SearchStrategy[Any]:
+    """``Mat``s of ``m`` by ``n`` (each 1..6 when not given) with ``well_floats()`` elements."""
+    from hypothesis import strategies as st
+
+    from typedprop.linalg import Mat
+
+    rows = st.just(m) if m is not None else st.integers(1, 6)
+    cols = st.just(n) if n is not None else st.integers(1, 6)
+    shapes_ = st.tuples(rows, cols)
+    return shapes_.flatmap(lambda s: arrays(s, elements)).map(Mat)
+
+
+def records(cls: type[Any], elements: SearchStrategy[float] | None = None) -> SearchStrategy[Any]:
+    """Instances of a ``@model`` class with random values of the declared shapes.
+
+    ``Vec[n]``/``Mat[m, n]`` fields with literal dimensions get those shapes, dimension
+    variables are drawn once per record (so the fields agree), nested records recurse, float
+    fields get ``well_floats()``; static fields and fields of other types keep their defaults.
+    """
+    import typing
+
+    import attrs
+    from hypothesis import strategies as st
+
+    from typedprop.linalg import Mat, Vec
+    from typedprop.record import _info
+
+    info = _info(cls)
+    hints = info.annotations()
+
+    def dim(p: Any, sizes: dict[Any, int]) -> int:
+        if isinstance(p, int):
+            return p
+        args = typing.get_args(p)
+        if typing.get_origin(p) is typing.Literal and args:
+            return int(args[0])
+        return sizes.setdefault(p, 3)
+
+    def value(hint: Any, sizes: dict[Any, int]) -> SearchStrategy[Any] | None:
+        origin = typing.get_origin(hint) or hint
+        dims = getattr(hint, "_dims", None) or typing.get_args(hint)
+        if origin is Vec or (isinstance(origin, type) and issubclass(origin, Vec)):
+            return arrays((dim(dims[0], sizes),), elements).map(Vec)
+        if origin is Mat or (isinstance(origin, type) and issubclass(origin, Mat)):
+            return arrays((dim(dims[0], sizes), dim(dims[1], sizes)), elements).map(Mat)
+        if hint is float:
+            return elements if elements is not None else well_floats()
+        if isinstance(origin, type) and attrs.has(origin):
+            return records(origin, elements)
+        return None
+
+    @st.composite
+    def build(draw: st.DrawFn) -> Any:
+        sizes: dict[Any, int] = {}
+        given = {}
+        for f in attrs.fields(cls):
+            if f.name in info.statics:
+                continue
+            strategy = value(hints.get(f.name), sizes)
+            if strategy is not None:
+                given[f.name] = draw(strategy)
+        return cls(**given)
+
+    return build()
