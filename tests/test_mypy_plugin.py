@@ -158,3 +158,11 @@ def test_daemon_agrees(tmp_path: Path) -> None:
     finally:
         subprocess.run([dmypy, "--status-file", status, "stop"], capture_output=True, timeout=60)
     assert sorted(parse(result.stdout)) == sorted(reported()), result.stdout + result.stderr
+
+
+def test_the_plugin_module_imports_on_its_own() -> None:
+    """Importing the plugin first (as a doctest collector or mypy's loader may) works."""
+    done = subprocess.run(
+        [sys.executable, "-c", "import typedprop.mypy_plugin"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr

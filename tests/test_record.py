@@ -286,3 +286,29 @@ def tp_inner(a: Any, b: Network) -> BVar[float]:
         total = total + sum_elements(la.weight * lb.weight) + sum_elements(la.bias * lb.bias)
     result: BVar[float] = total + a.scale * b.scale
     return result
+
+
+def test_local_records_are_checked_with_their_local_names() -> None:
+    """A record defined in a function (annotations as strings) resolves the names around it."""
+
+    @model
+    class Inner:
+        w: Array
+
+    @model
+    class Outer:
+        inner: Inner
+
+    with pytest.raises(tp.FieldTypeError, match=r"Outer\.inner: expected Inner, got float"):
+        Outer(1.0)  # type: ignore[arg-type]
+
+
+def test_an_unresolvable_annotation_is_an_error_not_a_skipped_check() -> None:
+    """A field whose annotation names nothing defined cannot be checked: that is an error."""
+
+    @model
+    class Broken:
+        w: Undefined  # type: ignore[name-defined]  # noqa: F821
+
+    with pytest.raises(tp.FieldTypeError, match=r"Broken\.w: cannot resolve its annotation"):
+        Broken(np.ones(1))

@@ -1,28 +1,29 @@
 """typedprop: heterogeneous, statically typed reverse-mode automatic differentiation.
 
 Write a function that computes a result from ``BVar``s; ``grad_bp`` gives its gradient, of the
-input's own type. Start with ``grad_bp``/``backprop``/``eval_bp`` (``typedprop.backprop``), the
+input's own type. Start with ``grad_bp``/``backprop``/``eval_bp`` (``typedprop._runners``), the
 functions in ``typedprop.functions``, and ``op1``/``op2`` (``typedprop.op``) for operations of
 your own; ``typedprop.testing.check_grad`` verifies gradients against finite differences.
 """
 
 from typedprop import functions as functions
 from typedprop._core import BVar as BVar
-from typedprop.backprop import auto as auto
-from typedprop.backprop import backprop as backprop
-from typedprop.backprop import backprop2 as backprop2
-from typedprop.backprop import backprop_n as backprop_n
-from typedprop.backprop import backprop_with as backprop_with
-from typedprop.backprop import backprop_with2 as backprop_with2
-from typedprop.backprop import backprop_with_n as backprop_with_n
-from typedprop.backprop import collect_var as collect_var
-from typedprop.backprop import eval_bp as eval_bp
-from typedprop.backprop import eval_bp2 as eval_bp2
-from typedprop.backprop import eval_bp_n as eval_bp_n
-from typedprop.backprop import grad_bp as grad_bp
-from typedprop.backprop import grad_bp2 as grad_bp2
-from typedprop.backprop import grad_bp_n as grad_bp_n
-from typedprop.backprop import sequence_var as sequence_var
+from typedprop._flatten import flatten as flatten
+from typedprop._runners import auto as auto
+from typedprop._runners import backprop as backprop
+from typedprop._runners import backprop2 as backprop2
+from typedprop._runners import backprop_n as backprop_n
+from typedprop._runners import backprop_with as backprop_with
+from typedprop._runners import backprop_with2 as backprop_with2
+from typedprop._runners import backprop_with_n as backprop_with_n
+from typedprop._runners import collect_var as collect_var
+from typedprop._runners import eval_bp as eval_bp
+from typedprop._runners import eval_bp2 as eval_bp2
+from typedprop._runners import eval_bp_n as eval_bp_n
+from typedprop._runners import grad_bp as grad_bp
+from typedprop._runners import grad_bp2 as grad_bp2
+from typedprop._runners import grad_bp_n as grad_bp_n
+from typedprop._runners import sequence_var as sequence_var
 from typedprop.classes import Backprop as Backprop
 from typedprop.classes import add as add
 from typedprop.classes import one as one
@@ -36,7 +37,6 @@ from typedprop.errors import MissingInstanceError as MissingInstanceError
 from typedprop.errors import NonScalarOutputError as NonScalarOutputError
 from typedprop.errors import ShapeError as ShapeError
 from typedprop.errors import TypedpropError as TypedpropError
-from typedprop.flatten import flatten as flatten
 from typedprop.lens import Lens as Lens
 from typedprop.lens import iso_var as iso_var
 from typedprop.lens import over_var as over_var

@@ -18,7 +18,8 @@ not cost a zero-filled copy of the whole container per read. Such reads return a
 element gradients by key, merged by key as they accumulate and assembled into one full gradient
 only when the container's node is reached, so ``k`` reads cost O(k) plus one assembly.
 
-The public face of this module is ``typedprop.backprop`` (runners) and ``typedprop.op`` (builders).
+The public face of this module is ``typedprop`` (runners in ``typedprop._runners``) and
+``typedprop.op`` (builders).
 """
 
 from __future__ import annotations

@@ -142,8 +142,11 @@ def zero(x: T) -> T:
 def add(x: T, y: T) -> T:
     """The sum of two gradients of one type (fieldwise for containers)."""
     tx = type(x)
-    if tx is float or tx is np.ndarray:
+    if tx is float:
         return x + y  # type: ignore[operator,no-any-return]
+    if tx is np.ndarray:
+        total: Any = x + y  # type: ignore[operator]
+        return total if type(total) is np.ndarray else np.asarray(total)  # type: ignore[return-value]  # 0-d stays 0-d
     lifted = _LIFTED.get(type(y))
     if lifted is not None:
         result: T = lifted.add(x, y)
@@ -219,7 +222,7 @@ class _ArrayBackprop(Backprop[np.ndarray]):
         return np.zeros(x.shape, _float_dtype(x.dtype))
 
     def add(self, x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        return x + y  # type: ignore[no-any-return]
+        return np.asarray(x + y)  # 0-d arrays stay arrays (numpy gives a scalar)
 
     def one(self, x: np.ndarray) -> np.ndarray:
         return np.ones(x.shape, _float_dtype(x.dtype))

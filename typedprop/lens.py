@@ -19,7 +19,7 @@ from typing import Any, Generic, TypeVar, cast, overload
 
 from typedprop import classes
 from typedprop._core import _CONST, BVar, Op, _apply1, _apply2, _Partial, deep_value
-from typedprop.backprop import sequence_var
+from typedprop._runners import sequence_var
 from typedprop.op import op_iso
 
 __all__ = [

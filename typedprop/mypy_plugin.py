@@ -24,7 +24,6 @@ from collections.abc import Callable, Sequence
 from typing import Final
 
 from mypy.errorcodes import ATTR_DEFINED, ErrorCode
-from mypy.expandtype import expand_type
 from mypy.nodes import (
     ARG_POS,
     Argument,
@@ -392,7 +391,7 @@ def _analyze_model(ctx: AnalyzeTypeContext, info: TypeInfo) -> Type:
 
 # --- signatures adjusted before mypy checks a call ---
 
-_NESTING_RUNNERS: Final = frozenset({"typedprop.backprop.grad_bp", "typedprop.grad_bp"})
+_NESTING_RUNNERS: Final = frozenset({"typedprop._runners.grad_bp", "typedprop.grad_bp"})
 
 
 def _nested_runner_signature(ctx: FunctionSigContext) -> FunctionLike:
@@ -407,6 +406,8 @@ def _nested_runner_signature(ctx: FunctionSigContext) -> FunctionLike:
         return sig
     if not (isinstance(x_type, Instance) and x_type.type.fullname == BVAR and x_type.args):
         return sig
+    from mypy.expandtype import expand_type  # not at the top: it must load after mypy.types
+
     a = sig.variables[0]
     inner = expand_type(sig, {a.id: x_type.args[0]})
     assert isinstance(inner, CallableType)

@@ -135,7 +135,7 @@ def op_n(f: Callable[..., tuple[D, Callable[[D], Sequence[Any]]]]) -> OpN[D]:
     """A differentiable function of any number of arguments from
     ``f(*xs) -> (value, pullback)``; ``pullback(g)`` returns one gradient per argument.
 
-    ``op_n`` fixes its arity at the first call: every later call must pass as many arguments.
+    Each call may pass a different number of arguments.
     """
     return _VariadicOp(_name(f), f)
 

@@ -76,9 +76,9 @@ def static(*, default: Any = attrs.NOTHING, factory: Callable[[], Any] | None = 
 class _Info:
     """What typedprop needs of a record class, computed once at decoration."""
 
-    __slots__ = ("cls", "diff", "hints", "lenses", "names", "setters", "statics")
+    __slots__ = ("cls", "diff", "hints", "lenses", "localns", "names", "setters", "statics")
 
-    def __init__(self, cls: type) -> None:
+    def __init__(self, cls: type, localns: dict[str, Any]) -> None:
         fields = attrs.fields(cls)
         self.cls = cls
         self.names: tuple[str, ...] = tuple(f.name for f in fields)
@@ -87,11 +87,12 @@ class _Info:
         self.setters = tuple(_slot(cls, n).__set__ for n in self.names)
         self.hints: dict[str, Any] | None = None
         self.lenses: dict[str, _FieldLens[Any, Any]] = {}
+        self.localns = localns  # the names visible where the class was defined
 
     def annotations(self) -> dict[str, Any]:
         """The fields' annotations, resolved on first use (they may name later classes)."""
         if self.hints is None:
-            self.hints = _resolve_hints(self.cls, self.names)
+            self.hints = _resolve_hints(self)
         return self.hints
 
 
@@ -102,17 +103,32 @@ def _slot(cls: type, name: str) -> Any:
     raise AttributeError(name)
 
 
-def _resolve_hints(cls: type, names: Sequence[str]) -> dict[str, Any]:
+def _resolve_hints(info: _Info) -> dict[str, Any]:
+    """The fields' annotations as objects, looked up where the class was defined.
+
+    Raises:
+        FieldTypeError: a differentiable field's annotation names something that is not
+            defined (its checks would silently not happen); static fields are not checked.
+    """
+    cls = info.cls
+    module = getattr(sys.modules.get(cls.__module__), "__dict__", {})
     try:
-        return typing.get_type_hints(cls)
+        return typing.get_type_hints(cls, globalns=module, localns=info.localns)
     except Exception:
-        module = vars(sys.modules.get(cls.__module__, typing))
         hints: dict[str, Any] = {}
         for f in attrs.fields(cls):
             try:
-                hints[f.name] = eval(f.type, module) if isinstance(f.type, str) else f.type
-            except Exception:
-                continue
+                hints[f.name] = (
+                    eval(f.type, module, info.localns) if isinstance(f.type, str) else f.type
+                )
+            except Exception as e:
+                if f.name in info.statics:
+                    continue
+                raise FieldTypeError(
+                    f"{cls.__qualname__}.{f.name}: cannot resolve its annotation {f.type!r} "
+                    f"({e}); define the names it uses at module level or before the class, "
+                    f"so that the field can be checked"
+                ) from e
         return hints
 
 
@@ -448,8 +464,10 @@ def model(cls: type[T]) -> type[T]:
     ):
         if name not in cls.__dict__:
             setattr(cls, name, method)
+    frame = sys._getframe(1)
+    localns = dict(frame.f_locals) if frame.f_locals is not frame.f_globals else {}
     new: type[T] = attrs.frozen(_with_meta(cls))
-    info = _Info(new)
+    info = _Info(new, localns)
     _INFO[new] = info
     info.lenses = {n: _FieldLens(info, n) for n in info.names}
     type.__setattr__(new, "_tp_lenses_", info.lenses)

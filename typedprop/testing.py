@@ -16,8 +16,8 @@ import numpy as np
 
 from typedprop import classes
 from typedprop._core import deep_value
+from typedprop._runners import backprop_with_n, eval_bp_n
 from typedprop._tree import is_real, leaves, tree_map
-from typedprop.backprop import backprop_with_n, eval_bp_n
 from typedprop.errors import GradientCheckError
 from typedprop.functions import sum_elements
 

@@ -281,8 +281,11 @@ class _Static:
             y = other
         elif t is np.ndarray:
             y = other
-            out = fn(y, x) if reflected else fn(x, y)
-            if out.shape != x.shape:
+            try:
+                out = fn(y, x) if reflected else fn(x, y)
+            except ValueError:  # numpy could not broadcast them at all
+                out = None
+            if out is None or out.shape != x.shape:
                 raise mismatch(op, other, self) if reflected else mismatch(op, self, other)
             return _wrap_like(self, out)
         elif t is Vec and type(self) is Mat:

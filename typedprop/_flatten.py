@@ -26,7 +26,7 @@ def flatten(x: T) -> tuple[NDArray[np.float64], Callable[[NDArray[np.float64]], 
 
     Example:
         >>> import numpy as np
-        >>> from typedprop.flatten import flatten
+        >>> from typedprop import flatten
         >>> v, unflatten = flatten({"w": np.ones((2, 2)), "b": 3.0})
         >>> v
         array([1., 1., 1., 1., 3.])
