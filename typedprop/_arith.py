@@ -37,8 +37,13 @@ def shape_of(v: Any) -> tuple[int, ...] | None:
 def unbroadcast(g: Any, x: Any) -> Any:
     """``g`` summed back to the shape (and kind) of ``x``, the argument numpy broadcast to make
     it: an array's gradient is an array of its shape, a number's is a number."""
-    if type(x) is np.ndarray and type(g) is np.ndarray and g.shape == x.shape:
-        return g
+    tx = type(x)
+    if tx is type(g):
+        if tx is np.ndarray:
+            if g.shape == x.shape:
+                return g
+        elif is_wrapper(tx) and g.array.shape == x.array.shape:
+            return g
     sx = shape_of(x)
     if sx is None:
         return g
@@ -51,12 +56,23 @@ def unbroadcast(g: Any, x: Any) -> Any:
     return _apply2(SUM_TO, g, target)
 
 
+def is_wrapper(t: type) -> bool:
+    """Whether a type wraps an array (``typedprop.linalg``'s ``Vec`` and ``Mat``): it has
+    ``.array`` and a ``_rewrap`` class method to wrap a fresh array of its kind."""
+    return hasattr(t, "_rewrap")
+
+
+def raw(x: Any) -> Any:
+    """The array inside an array wrapper; anything else as it is."""
+    return x.array if is_wrapper(type(x)) else x
+
+
 def target_of(x: Any) -> Any:
     """What a sum or broadcast in a derivative rule should produce for the argument ``x``: its
     plain value when that is an array (or an array wrapper such as ``Vec``), ``None`` for a
     number, so that each gradient keeps its argument's kind and shape."""
     v = deep_value(x)
-    return v if isinstance(v, np.ndarray) or hasattr(type(v), "_rewrap") else None
+    return v if isinstance(v, np.ndarray) or is_wrapper(type(v)) else None
 
 
 def as_kind(arr: Any, like: Any) -> Any:
@@ -70,6 +86,7 @@ def _sum_to(x: Any, like: Any) -> Any:
         total = np.sum(x)
         return float(total) if total.dtype == np.float64 else total
     shape = like.shape
+    x = raw(x)
     if type(x) is np.ndarray and x.ndim == 2 and len(shape) == 1 and x.shape[1] == shape[0]:
         # a bias over a batch of rows: one BLAS product beats np.sum(axis=0)
         return as_kind(np.dot(np.ones(x.shape[0], x.dtype), x), like)
@@ -85,7 +102,7 @@ def _broadcast_to(x: Any, like: Any) -> Any:
     """``x`` repeated to the shape of ``like`` as a new value; ``None``: ``x`` is a number."""
     if like is None:
         return x
-    src = x.array if hasattr(type(x), "_rewrap") else x
+    src = raw(x)
     out = np.empty(like.shape, np.result_type(src))
     out[...] = src
     return as_kind(out, like)
@@ -234,6 +251,9 @@ TRANSPOSE: Op = Op(
 def _ndims(x: Any, y: Any) -> tuple[int, int]:
     if type(x) is np.ndarray and type(y) is np.ndarray:
         return x.ndim, y.ndim
+    xa, ya = raw(x), raw(y)
+    if type(xa) is np.ndarray and type(ya) is np.ndarray:
+        return xa.ndim, ya.ndim
     return ndim_of(x), ndim_of(y)
 
 
@@ -261,7 +281,8 @@ def _matmul_vjp_y(g: Any, ans: Any, x: Any, y: Any) -> Any:
     elif ny == 1:
         return _apply2(MATMUL, g, x) if nx == 2 else _matmul_general(g, x, y, 1)
     elif nx == 2 and ny == 2:
-        if type(y) is np.ndarray and y.flags.f_contiguous and not y.flags.c_contiguous:
+        ya = raw(y)
+        if type(ya) is np.ndarray and ya.flags.f_contiguous and not ya.flags.c_contiguous:
             # y is a transposed weight (x @ w.T): make the gradient in w's own layout,
             # gᵀ x, so that it comes out C-ordered like w
             return _apply1(TRANSPOSE, _apply2(MATMUL, _apply1(TRANSPOSE, g), x))
@@ -318,7 +339,7 @@ def _hashable_index(key: Any) -> bool:
 
 def _getitem_vjp(g: Any, ans: Any, x: Any, key: Any) -> Any:
     xv = deep_value(x)
-    if isinstance(xv, np.ndarray) or hasattr(type(xv), "_rewrap"):
+    if isinstance(xv, np.ndarray) or is_wrapper(type(xv)):
         if _hashable_index(key):
             return _Partial(x, _assemble_array, {key: g})
         return _apply2(SCATTER, g, (key, xv))
@@ -353,7 +374,7 @@ def _assemble_array(container: Any, parts: dict[Any, Any]) -> Any:
         return total
     z = np.zeros(xv.shape, _grad_dtype(xv))
     for k, v in parts.items():
-        z[k] += v.array if hasattr(type(v), "_rewrap") else v
+        z[k] += raw(v)
     return as_kind(z, xv)
 
 

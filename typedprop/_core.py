@@ -246,7 +246,7 @@ class Op:
     the value, ``vjps[k](g, ans, *args)`` the gradient of argument ``k`` (``None``: no gradient).
     """
 
-    __slots__ = ("arity", "bare", "fwd", "name", "pull", "vjps")
+    __slots__ = ("arity", "bare", "fwd", "name", "pull", "sparse", "vjps")
 
     def __init__(
         self,
@@ -266,6 +266,7 @@ class Op:
         self.vjps = tuple(vjps) if vjps is not None else None
         self.pull = pull
         self.bare = bare  # the pullback returns one gradient, not a tuple of them (op1)
+        self.sparse = False  # its vjps take a sparse (_Partial) gradient as it is
 
     def __repr__(self) -> str:
         return f"<Op {self.name}/{self.arity}>"
@@ -510,7 +511,7 @@ def backward(nodes: list[Any], out: int, seed: Any, n_inputs: int, free: bool) -
         if free:
             grads[i] = None
             nodes[i] = None
-        if type(g) is _Partial:
+        if type(g) is _Partial and not op.sparse:
             g = g.full()
         if pb is None:
             vjps = op.vjps

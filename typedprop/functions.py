@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, overload
 import numpy as np
 from numpy.typing import NDArray
 
-from typedprop._arith import BROADCAST_TO, shape_of, sum_axis, target_of
+from typedprop._arith import BROADCAST_TO, is_wrapper, raw, shape_of, sum_axis, target_of
 from typedprop._core import BVar, Op, _apply1, _apply2, deep_value
 from typedprop.errors import ShapeError
 
@@ -62,6 +62,9 @@ _COSH = Op("cosh", 1, fwd=np.cosh, vjps=(lambda g, ans, x: g * sinh(x),))
 
 def _logistic(x: Any) -> Any:
     # The tanh form never overflows (1 / (1 + exp(-x)) does, with a warning, below -709).
+    t = type(x)
+    if t is not np.ndarray and is_wrapper(t):  # Vec/Mat: compute on the array, wrap once
+        return t._rewrap(_logistic(x.array))
     if type(x) is np.ndarray and x.ndim and x.dtype.kind == "f":
         r = np.multiply(x, 0.5)  # one fresh buffer, worked in place
         np.tanh(r, out=r)
@@ -72,6 +75,9 @@ def _logistic(x: Any) -> Any:
 
 
 def _logistic_vjp(g: Any, ans: Any, x: Any) -> Any:
+    t = type(ans)
+    if t is type(g) and t is not np.ndarray and is_wrapper(t):
+        return t._rewrap(_logistic_vjp(g.array, ans.array, x))
     if type(g) is np.ndarray and type(ans) is np.ndarray and g.shape == ans.shape and ans.ndim:
         s = np.subtract(1.0, ans)  # g * ans * (1 - ans), in one fresh buffer
         s *= ans
@@ -330,6 +336,15 @@ def _cross_entropy(logits: Any, target: Any, *, target_grad: bool = True) -> tup
     probability targets) instead of a chain through ``log`` and ``softmax``."""
     if type(logits) is np.ndarray and type(target) is np.ndarray:
         return _cross_entropy_arrays(logits, target, target_grad)
+    tl, tt = type(logits), type(target)
+    if is_wrapper(tl) and type(raw(target)) is np.ndarray:  # Vec/Mat logits: on the arrays
+        ans, pullback_arrays = _cross_entropy_arrays(logits.array, raw(target), target_grad)
+
+        def pullback_wrapped(g: Any) -> tuple[Any, Any]:
+            gl, gt = pullback_arrays(g)
+            return tl._rewrap(gl), (tt._rewrap(gt) if gt is not None and is_wrapper(tt) else gt)
+
+        return ans, pullback_wrapped
     lsm = _apply1(_LOG_SOFTMAX, logits)
     ans = -_apply1(_SUM, target * lsm)
 

@@ -376,6 +376,9 @@ class _FieldLens(Lens[S, T]):
             lambda s, a: attrs.evolve(cast(Any, s), **{name: a}),
             name=f"{info.cls.__qualname__}.{name}",
         )
+        # A field's gradient may itself be sparse (the field is a record read field by field):
+        # it is kept so inside this record's, and assembled once, at the end.
+        self._op.sparse = True
 
     def _view_var(self, s: BVar[S]) -> BVar[T]:
         if self.field in self.info.statics:
