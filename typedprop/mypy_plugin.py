@@ -21,13 +21,12 @@ input it does not understand.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Final
+from typing import Final, TypeVar
 
 from mypy.errorcodes import ATTR_DEFINED, ErrorCode
 from mypy.nodes import (
     ARG_POS,
     Argument,
-    Context,
     Expression,
     IntExpr,
     ListExpr,
@@ -42,7 +41,6 @@ from mypy.plugin import (
     ClassDefContext,
     FunctionContext,
     FunctionSigContext,
-    MethodContext,
     MethodSigContext,
     Plugin,
 )
@@ -53,7 +51,6 @@ from mypy.types import (
     FunctionLike,
     Instance,
     LiteralType,
-    ProperType,
     RawExpressionType,
     TupleType,
     Type,
@@ -98,6 +95,28 @@ _OPERATORS: Final = {
 _REFLECTED: Final = frozenset({"__rmatmul__", "__radd__", "__rsub__", "__rmul__", "__rtruediv__"})
 
 Dim = int | str | None  # a literal dimension, a type variable's name, or unknown
+Ctx = TypeVar("Ctx")
+Out = TypeVar("Out")
+
+
+def _guarded(hook: Callable[[Ctx], Out], fallback: Callable[[Ctx], Out]) -> Callable[[Ctx], Out]:
+    """``hook``, falling back to mypy's own answer if it fails: the plugin never crashes mypy."""
+
+    def safe(ctx: Ctx) -> Out:
+        try:
+            return hook(ctx)
+        except Exception:
+            return fallback(ctx)
+
+    return safe
+
+
+def _as_any(ctx: AnalyzeTypeContext) -> Type:
+    return AnyType(TypeOfAny.from_error)
+
+
+def _in_linalg(fullname: str) -> bool:
+    return fullname.startswith(OPS + ".") or fullname.startswith("typedprop.linalg.")
 
 
 # --- reading and making dimensioned types ---
@@ -200,59 +219,57 @@ class TypedpropPlugin(Plugin):
     def get_type_analyze_hook(self, fullname: str) -> Callable[[AnalyzeTypeContext], Type] | None:
         name = _ALIASES.get(fullname, fullname)
         if name in _ARITY:
-            return lambda ctx: _analyze_dims(ctx, name)
+            return _guarded(lambda ctx: _analyze_dims(ctx, name), _as_any)
         info = self._model_info(fullname)
         if info is not None and info.defn.type_vars:
-            return lambda ctx: _analyze_model(ctx, info)
+            return _guarded(lambda ctx: _analyze_model(ctx, info), _as_any)
         return None
 
     def get_function_signature_hook(
         self, fullname: str
     ) -> Callable[[FunctionSigContext], FunctionLike] | None:
+        hook: Callable[[FunctionSigContext], FunctionLike] | None = None
+        short = fullname.rpartition(".")[2]
         if fullname in _NESTING_RUNNERS:
-            return _nested_runner_signature
-        if fullname.startswith(OPS + ".") or fullname.startswith("typedprop.linalg."):
-            short = fullname.rsplit(".", 1)[1]
-            if short in _CHECKED_PAIRS:
-                return lambda ctx: _pair_signature(ctx, short)
-            if short in _CONSTRUCTORS:
-                return _constructor_signature
-        return None
+            hook = _nested_runner_signature
+        elif _in_linalg(fullname) and short in _CHECKED_PAIRS:
+            hook = lambda ctx: _pair_signature(ctx, short)  # noqa: E731
+        elif _in_linalg(fullname) and short in _CONSTRUCTORS:
+            hook = _constructor_signature
+        return _guarded(hook, lambda ctx: ctx.default_signature) if hook else None
 
     def get_function_hook(self, fullname: str) -> Callable[[FunctionContext], Type] | None:
-        if fullname.startswith(OPS + ".") or fullname.startswith("typedprop.linalg."):
-            return _FUNCTIONS.get(fullname.rsplit(".", 1)[1])
-        if fullname in ("typedprop.record.split_bv", "typedprop.split_bv"):
-            return None
-        return None
+        hook = _FUNCTIONS.get(fullname.rpartition(".")[2]) if _in_linalg(fullname) else None
+        return _guarded(hook, lambda ctx: ctx.default_return_type) if hook else None
 
     def get_method_signature_hook(
         self, fullname: str
     ) -> Callable[[MethodSigContext], FunctionLike] | None:
         cls, _, method = fullname.rpartition(".")
         if cls in (VEC, MAT, BVAR) and method in _OPERATORS:
-            return lambda ctx: self._operator_signature(ctx, method)
-        return None
-
-    def get_method_hook(self, fullname: str) -> Callable[[MethodContext], Type] | None:
+            return _guarded(
+                lambda ctx: _operator_signature(ctx, method), lambda ctx: ctx.default_signature
+            )
         return None
 
     def get_class_attribute_hook(self, fullname: str) -> Callable[[AttributeContext], Type] | None:
         cls_name, _, attr = fullname.rpartition(".")
         info = self._model_info(cls_name)
         if info is not None and attr in _model_fields(info):
-            return lambda ctx: _field_lens(ctx, info)
+            return _guarded(lambda ctx: _field_lens(ctx, info), lambda ctx: ctx.default_attr_type)
         return None
 
     def get_attribute_hook(self, fullname: str) -> Callable[[AttributeContext], Type] | None:
         if fullname.startswith(SPLIT + "."):
             name = fullname[len(SPLIT) + 1 :]
-            return lambda ctx: _split_attribute(ctx, name)
+            return _guarded(
+                lambda ctx: _split_attribute(ctx, name), lambda ctx: ctx.default_attr_type
+            )
         return None
 
     def get_class_decorator_hook(self, fullname: str) -> Callable[[ClassDefContext], None] | None:
         if _ALIASES.get(fullname, fullname) == MODEL:
-            return _model_class
+            return _guarded(_model_class, lambda ctx: None)
         return None
 
     # --- helpers that need the plugin's state ---
@@ -264,24 +281,25 @@ class TypedpropPlugin(Plugin):
             return node
         return None
 
-    def _operator_signature(self, ctx: MethodSigContext, method: str) -> FunctionLike:
-        """The operator's own signature, or, where the dimensions definitely clash, one that
-        accepts anything and returns ``Any`` after one ``[dim-mismatch]`` error."""
-        sig = ctx.default_signature
-        if not ctx.args or not ctx.args[0]:
-            return sig
-        try:
-            other = ctx.api.get_expression_type(ctx.args[0][0])
-        except Exception:
-            return sig
-        left, right = (other, ctx.type) if method in _REFLECTED else (ctx.type, other)
-        message = _mismatch(_OPERATORS[method], left, right)
-        if message is None:
-            return sig
-        # once per overload item: mypy drops the repeats of one message at one place
-        ctx.api.fail(message, ctx.context, code=DIM_MISMATCH)
-        anything = AnyType(TypeOfAny.from_error)
-        return sig.copy_modified(arg_types=[anything] * len(sig.arg_types), ret_type=anything)
+
+def _operator_signature(ctx: MethodSigContext, method: str) -> FunctionLike:
+    """The operator's own signature, or, where the dimensions definitely clash, one that
+    accepts anything and returns ``Any`` after one ``[dim-mismatch]`` error."""
+    sig = ctx.default_signature
+    if not ctx.args or not ctx.args[0]:
+        return sig
+    try:
+        other = ctx.api.get_expression_type(ctx.args[0][0])
+    except Exception:
+        return sig
+    left, right = (other, ctx.type) if method in _REFLECTED else (ctx.type, other)
+    message = _mismatch(_OPERATORS[method], left, right)
+    if message is None:
+        return sig
+    # once per overload item: mypy drops the repeats of one message at one place
+    ctx.api.fail(message, ctx.context, code=DIM_MISMATCH)
+    anything = AnyType(TypeOfAny.from_error)
+    return sig.copy_modified(arg_types=[anything] * len(sig.arg_types), ret_type=anything)
 
 
 def _mismatch(op: str, left: Type, right: Type) -> str | None:
@@ -894,6 +912,3 @@ def _split_attribute(ctx: AttributeContext, name: str) -> Type:
 def plugin(version: str) -> type[Plugin]:
     """mypy's entry point."""
     return TypedpropPlugin
-
-
-_unused: tuple[object, ...] = (MethodContext, ProperType, Context)
