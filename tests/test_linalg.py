@@ -709,7 +709,7 @@ def test_every_public_name_is_tested() -> None:
 
 # --- first-derivative-only operations ---
 
-FIRST_ORDER_ONLY = {
+FIRST_ORDER_ONLY: dict[str, tuple[Any, Callable[..., Any]]] = {
     "svd": (separated(), svd),
     "eigenvalues": (spread_square(), lambda a: eigenvalues(_sym(a))),
     "norm_2 (Mat)": (separated(), norm_2),

@@ -236,6 +236,8 @@ class TypedpropPlugin(Plugin):
             hook = lambda ctx: _pair_signature(ctx, short)  # noqa: E731
         elif _in_linalg(fullname) and short in _CONSTRUCTORS:
             hook = _constructor_signature
+        elif _in_linalg(fullname) and short in _SHAPE_CHECKS:
+            hook = lambda ctx: _shape_signature(ctx, short)  # noqa: E731
         return _guarded(hook, lambda ctx: ctx.default_signature) if hook else None
 
     def get_function_hook(self, fullname: str) -> Callable[[FunctionContext], Type] | None:
@@ -443,6 +445,33 @@ _CHECKED_PAIRS: Final = {
     "hstack": ("hstack", 0, 0),
 }
 _CONSTRUCTORS: Final = frozenset({"zeros", "eye", "konst", "linspace"})
+
+
+_SQUARE: Final = frozenset({"inv", "chol", "det", "lndet", "take_diag", "eigenvalues"})
+_SHAPE_CHECKS: Final = _SQUARE | {"unrow", "uncol"}
+
+
+def _shape_signature(ctx: FunctionSigContext, short: str) -> FunctionLike:
+    """Square-matrix operations and unrow/uncol: one ``[dim-mismatch]`` instead of mypy's
+    inference error when the matrix definitely has the wrong shape."""
+    sig = ctx.default_signature
+    if not ctx.args or not ctx.args[0]:
+        return sig
+    x, _ = _unwrap(ctx.api.get_expression_type(ctx.args[0][0]))
+    if x is None or x.type.fullname != MAT:
+        return sig
+    m, n = _dim(x.args[0]), _dim(x.args[1])
+    message = None
+    if short in _SQUARE and isinstance(m, int) and isinstance(n, int) and m != n:
+        message = f"Dimension mismatch in {short}: {_show(x)} is not square"
+    one = m if short == "unrow" else n
+    if short in ("unrow", "uncol") and isinstance(one, int) and one != 1:
+        message = f"Dimension mismatch in {short}: {_show(x)} needs a 1 there"
+    if message is None:
+        return sig
+    ctx.api.fail(message, ctx.context, code=DIM_MISMATCH)
+    anything = AnyType(TypeOfAny.from_error)
+    return sig.copy_modified(arg_types=[anything] * len(sig.arg_types), ret_type=anything)
 
 
 def _constructor_signature(ctx: FunctionSigContext) -> FunctionLike:
@@ -676,10 +705,7 @@ def _reshape(kind: str) -> Callable[[FunctionContext], Type]:
             shape = t.mat(1, n) if kind == "row" else t.mat(n, 1)
             return t.bvar(shape, wrap)
         if kind in ("unrow", "uncol") and x.type.fullname == MAT:
-            one, other = (x.args[0], x.args[1]) if kind == "unrow" else (x.args[1], x.args[0])
-            d = _literal_int(one)
-            if d is not None and d != 1:
-                return _fail(ctx, f"Dimension mismatch in {kind}: {_show(x)} needs a 1 there")
+            other = x.args[1] if kind == "unrow" else x.args[0]
             return t.bvar(t.vec(other), wrap)
         return ctx.default_return_type
 
@@ -689,16 +715,14 @@ def _reshape(kind: str) -> Callable[[FunctionContext], Type]:
 def _square(
     name: str, result: Callable[[_Types, Type], Type]
 ) -> Callable[[FunctionContext], Type]:
-    """Operations on square matrices (inv, det, take_diag, chol...): the check and the type."""
+    """Operations on square matrices (inv, det, take_diag, chol...): the result type (their
+    check is ``_shape_signature``)."""
 
     def hook(ctx: FunctionContext) -> Type:
         found = _one(ctx, MAT)
         if found is None:
             return ctx.default_return_type
         x, wrap = found
-        m, n = _dim(x.args[0]), _dim(x.args[1])
-        if isinstance(m, int) and isinstance(n, int) and m != n:
-            return _fail(ctx, f"Dimension mismatch in {name}: {_show(x)} is not square")
         t = _types(ctx)
         return t.bvar(result(t, x.args[0]), wrap)
 

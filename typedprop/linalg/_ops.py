@@ -10,7 +10,7 @@ wrong (``mean`` divides by the non-zero count, ``cov`` scales by ``2/n``), ours 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar, overload
+from typing import Any, Literal, TypeVar, overload
 
 import numpy as np
 
@@ -403,11 +403,19 @@ def _split(name: str, x: Any, p: int, axis: int) -> tuple[Any, Any]:
     return _slice(x, axis, 0, p), _slice(x, axis, p, n)
 
 
+@overload
+def split(x: Vec[Any], p: int) -> tuple[Vec[Any], Vec[Any]]: ...
+@overload
+def split(x: BVar[Vec[Any]], p: int) -> tuple[BVar[Vec[Any]], BVar[Vec[Any]]]: ...
 def split(x: Any, p: int) -> tuple[Any, Any]:
     """The first ``p`` elements of a vector and the rest."""
     return _split("split", x, p, 0)
 
 
+@overload
+def head_tail(x: Vec[Any]) -> tuple[float, Vec[Any]]: ...
+@overload
+def head_tail(x: BVar[Vec[Any]]) -> tuple[BVar[float], BVar[Vec[Any]]]: ...
 def head_tail(x: Any) -> tuple[Any, Any]:
     """The first element of a vector and the rest."""
     n = np.shape(deep_value(x))[0]
@@ -416,11 +424,19 @@ def head_tail(x: Any) -> tuple[Any, Any]:
     return _apply2(GETITEM, x, 0), _slice(x, 0, 1, n)
 
 
+@overload
+def split_rows(x: Mat[Any, N], p: int) -> tuple[Mat[Any, N], Mat[Any, N]]: ...
+@overload
+def split_rows(x: BVar[Mat[Any, N]], p: int) -> tuple[BVar[Mat[Any, N]], BVar[Mat[Any, N]]]: ...
 def split_rows(x: Any, p: int) -> tuple[Any, Any]:
     """The first ``p`` rows of a matrix and the rest."""
     return _split("split_rows", x, p, 0)
 
 
+@overload
+def split_cols(x: Mat[M, Any], p: int) -> tuple[Mat[M, Any], Mat[M, Any]]: ...
+@overload
+def split_cols(x: BVar[Mat[M, Any]], p: int) -> tuple[BVar[Mat[M, Any]], BVar[Mat[M, Any]]]: ...
 def split_cols(x: Any, p: int) -> tuple[Any, Any]:
     """The first ``p`` columns of a matrix and the rest."""
     return _split("split_cols", x, p, 1)
@@ -443,16 +459,28 @@ def _reshape(x: Any, shape: tuple[int, ...]) -> Any:
     return _apply2(_RESHAPE, x, tuple(shape))
 
 
+@overload
+def row(x: Vec[N]) -> Mat[Literal[1], N]: ...
+@overload
+def row(x: BVar[Vec[N]]) -> BVar[Mat[Literal[1], N]]: ...
 def row(x: Any) -> Any:
     """A vector as a one-row matrix: ``Vec[N]`` to ``Mat[1, N]``."""
     return _reshape(x, (1, np.shape(deep_value(x))[0]))
 
 
+@overload
+def col(x: Vec[N]) -> Mat[N, Literal[1]]: ...
+@overload
+def col(x: BVar[Vec[N]]) -> BVar[Mat[N, Literal[1]]]: ...
 def col(x: Any) -> Any:
     """A vector as a one-column matrix: ``Vec[N]`` to ``Mat[N, 1]``."""
     return _reshape(x, (np.shape(deep_value(x))[0], 1))
 
 
+@overload
+def unrow(x: Mat[Literal[1], N]) -> Vec[N]: ...
+@overload
+def unrow(x: BVar[Mat[Literal[1], N]]) -> BVar[Vec[N]]: ...
 def unrow(x: Any) -> Any:
     """A one-row matrix as a vector."""
     r, c = np.shape(deep_value(x))
@@ -460,6 +488,10 @@ def unrow(x: Any) -> Any:
     return _reshape(x, (c,))
 
 
+@overload
+def uncol(x: Mat[N, Literal[1]]) -> Vec[N]: ...
+@overload
+def uncol(x: BVar[Mat[N, Literal[1]]]) -> BVar[Vec[N]]: ...
 def uncol(x: Any) -> Any:
     """A one-column matrix as a vector."""
     r, c = np.shape(deep_value(x))
@@ -467,11 +499,19 @@ def uncol(x: Any) -> Any:
     return _reshape(x, (r,))
 
 
+@overload
+def to_rows(x: Mat[M, N]) -> list[Vec[N]]: ...
+@overload
+def to_rows(x: BVar[Mat[M, N]]) -> list[BVar[Vec[N]]]: ...
 def to_rows(x: Any) -> list[Any]:
     """The rows of a matrix, one vector each (gradients kept sparse: O(rows) in all)."""
     return [_apply2(GETITEM, x, i) for i in range(np.shape(deep_value(x))[0])]
 
 
+@overload
+def to_columns(x: Mat[M, N]) -> list[Vec[M]]: ...
+@overload
+def to_columns(x: BVar[Mat[M, N]]) -> list[BVar[Vec[M]]]: ...
 def to_columns(x: Any) -> list[Any]:
     """The columns of a matrix, one vector each."""
     return to_rows(tr(x))
@@ -520,11 +560,19 @@ _TAKE_DIAG: Op = Op(
 )
 
 
+@overload
+def diag(x: Vec[N]) -> Mat[N, N]: ...
+@overload
+def diag(x: BVar[Vec[N]]) -> BVar[Mat[N, N]]: ...
 def diag(x: Any) -> Any:
     """The square matrix with ``x`` on its diagonal."""
     return _apply1(_DIAG, x)
 
 
+@overload
+def take_diag(x: Mat[N, N]) -> Vec[N]: ...
+@overload
+def take_diag(x: BVar[Mat[N, N]]) -> BVar[Vec[N]]: ...
 def take_diag(x: Any) -> Any:
     """The diagonal of a square matrix."""
     _check("take_diag", _square(x), x, why="; take_diag needs a square matrix")
@@ -578,11 +626,19 @@ _NORM_1: Op = Op("norm_1", 1, fwd=_norm1_fwd, vjps=(_norm1_vjp,))
 _NORM_INF: Op = Op("norm_inf", 1, fwd=_norminf_fwd, vjps=(_norminf_vjp,))
 
 
+@overload
+def norm_1(x: Vec[Any] | Mat[Any, Any]) -> float: ...
+@overload
+def norm_1(x: BVar[Vec[Any]] | BVar[Mat[Any, Any]]) -> BVar[float]: ...
 def norm_1(x: Any) -> Any:
     """The 1-norm: ``sum |x_i|`` of a vector, the largest column sum of ``|m|`` of a matrix."""
     return _apply1(_NORM_1, x)
 
 
+@overload
+def norm_inf(x: Vec[Any] | Mat[Any, Any]) -> float: ...
+@overload
+def norm_inf(x: BVar[Vec[Any]] | BVar[Mat[Any, Any]]) -> BVar[float]: ...
 def norm_inf(x: Any) -> Any:
     """The infinity norm: ``max |x_i|`` of a vector, the largest row sum of ``|m|`` of a matrix.
 
@@ -591,6 +647,10 @@ def norm_inf(x: Any) -> Any:
     return _apply1(_NORM_INF, x)
 
 
+@overload
+def norm_2(x: Vec[Any] | Mat[Any, Any]) -> float: ...
+@overload
+def norm_2(x: BVar[Vec[Any]] | BVar[Mat[Any, Any]]) -> BVar[float]: ...
 def norm_2(x: Any) -> Any:
     """The Euclidean norm of a vector; the largest singular value of a matrix."""
     v = deep_value(x)
@@ -599,6 +659,10 @@ def norm_2(x: Any) -> Any:
     return sqrt(dot(x, x))
 
 
+@overload
+def mean(x: Vec[Any]) -> float: ...
+@overload
+def mean(x: BVar[Vec[Any]]) -> BVar[float]: ...
 def mean(x: Any) -> Any:
     """The mean of a vector's elements; the gradient is ``g / n`` in every element (hmatrix
     divides by the number of non-zero elements instead, which is wrong)."""
@@ -637,6 +701,10 @@ _MEAN_ROWS: Op = Op(
 )
 
 
+@overload
+def cov(x: Mat[M, N]) -> Mat[N, N]: ...
+@overload
+def cov(x: BVar[Mat[M, N]]) -> BVar[Mat[N, N]]: ...
 def cov(x: Any) -> Any:
     """The covariance of the rows of ``x`` (one observation per row), ``xcᵀ xc / (m - 1)``.
 
@@ -645,6 +713,10 @@ def cov(x: Any) -> Any:
     return _apply1(_COV, x)
 
 
+@overload
+def mean_cov(x: Mat[M, N]) -> tuple[Vec[N], Mat[N, N]]: ...
+@overload
+def mean_cov(x: BVar[Mat[M, N]]) -> tuple[BVar[Vec[N]], BVar[Mat[N, N]]]: ...
 def mean_cov(x: Any) -> tuple[Any, Any]:
     """The mean and the covariance of the rows of ``x``."""
     return _apply1(_MEAN_ROWS, x), cov(x)
@@ -673,17 +745,29 @@ _LNDET: Op = Op(
 )
 
 
+@overload
+def inv(x: Mat[N, N]) -> Mat[N, N]: ...
+@overload
+def inv(x: BVar[Mat[N, N]]) -> BVar[Mat[N, N]]: ...
 def inv(x: Any) -> Any:
     """The inverse of a square matrix; gradient ``-X⁻ᵀ G X⁻ᵀ``."""
     return _apply1(_INV, x)
 
 
+@overload
+def det(x: Mat[N, N]) -> float: ...
+@overload
+def det(x: BVar[Mat[N, N]]) -> BVar[float]: ...
 def det(x: Any) -> Any:
     """The determinant of a square matrix; gradient ``g det(X) X⁻ᵀ``."""
     _check("det", _square(x), x, why="; det needs a square matrix")
     return _apply1(_DET, x)
 
 
+@overload
+def lndet(x: Mat[N, N]) -> float: ...
+@overload
+def lndet(x: BVar[Mat[N, N]]) -> BVar[float]: ...
 def lndet(x: Any) -> Any:
     """``log |det X|`` of a square matrix; gradient ``g X⁻ᵀ``."""
     _check("lndet", _square(x), x, why="; lndet needs a square matrix")
@@ -715,6 +799,10 @@ _SVD: Op = Op(
 )
 
 
+@overload
+def svd(x: Mat[M, N]) -> Vec[Any]: ...
+@overload
+def svd(x: BVar[Mat[M, N]]) -> BVar[Vec[Any]]: ...
 def svd(x: Any) -> Any:
     """The singular values of a matrix, largest first (first derivatives only)."""
     return _apply1(_SVD, x)
@@ -734,6 +822,10 @@ def _eig_fwd(x: Mat[Any, Any]) -> Vec[Any]:
 _EIGENVALUES: Op = Op("eigenvalues", 1, fwd=_eig_fwd, vjps=(_eig_vjp,))
 
 
+@overload
+def eigenvalues(x: Mat[N, N]) -> Vec[N]: ...
+@overload
+def eigenvalues(x: BVar[Mat[N, N]]) -> BVar[Vec[N]]: ...
 def eigenvalues(x: Any) -> Any:
     """The eigenvalues of a symmetric matrix, ascending (first derivatives only).
 
@@ -763,6 +855,10 @@ def _chol_fwd(x: Mat[Any, Any]) -> Mat[Any, Any]:
 _CHOL: Op = Op("chol", 1, fwd=_chol_fwd, vjps=(_chol_vjp,))
 
 
+@overload
+def chol(x: Mat[N, N]) -> Mat[N, N]: ...
+@overload
+def chol(x: BVar[Mat[N, N]]) -> BVar[Mat[N, N]]: ...
 def chol(x: Any) -> Any:
     """The lower Cholesky factor ``L`` of a symmetric positive definite ``X = L Lᵀ``.
 
