@@ -536,6 +536,18 @@ def _one(ctx: FunctionContext, kind: str) -> tuple[Instance, bool] | None:
     return (x, wrap) if x is not None and x.type.fullname == kind else None
 
 
+def _two(ctx: FunctionContext, kind: str) -> tuple[Instance, Instance, bool] | None:
+    """Two ``Vec``/``Mat`` arguments of one kind, and whether either was a ``BVar``."""
+    args = _args(ctx)
+    if len(args) != 2:
+        return None
+    a, _ = _unwrap(args[0])
+    b, _ = _unwrap(args[1])
+    if a is None or b is None or a.type.fullname != kind or b.type.fullname != kind:
+        return None
+    return a, b, _any_bvar(args)
+
+
 def _tuple(ctx: FunctionContext, items: list[Type]) -> Type:
     fallback = ctx.api.named_generic_type("builtins.tuple", [AnyType(TypeOfAny.special_form)])
     return TupleType(items, fallback)
@@ -621,21 +633,13 @@ def _join(kind: str) -> Callable[[FunctionContext], Type]:
     """vjoin (``Vec[m] # Vec[n]``), vstack (rows add, columns agree), hstack (the reverse)."""
 
     def hook(ctx: FunctionContext) -> Type:
-        args = _args(ctx)
-        if len(args) != 2:
+        found = _two(ctx, VEC if kind == "vjoin" else MAT)
+        if found is None:
             return ctx.default_return_type
-        a, _ = _unwrap(args[0])
-        b, _ = _unwrap(args[1])
-        if a is None or b is None:
-            return ctx.default_return_type
+        a, b, wrap = found
         t = _types(ctx)
-        wrap = _any_bvar(args)
         if kind == "vjoin":
-            if a.type.fullname != VEC or b.type.fullname != VEC:
-                return ctx.default_return_type
             return t.bvar(t.vec(_sum(a.args[0], b.args[0])), wrap)
-        if a.type.fullname != MAT or b.type.fullname != MAT:
-            return ctx.default_return_type
         keep, grow = (1, 0) if kind == "vstack" else (0, 1)
         total = _sum(a.args[grow], b.args[grow])
         kept: Type = a.args[keep]
@@ -737,15 +741,11 @@ def _pair(name: str) -> Callable[[FunctionContext], Type]:
     """dot / cross / outer of two vectors (their mismatches: ``_pair_signature``)."""
 
     def hook(ctx: FunctionContext) -> Type:
-        args = _args(ctx)
-        if len(args) != 2:
+        found = _two(ctx, VEC)
+        if found is None:
             return ctx.default_return_type
-        a, _ = _unwrap(args[0])
-        b, _ = _unwrap(args[1])
-        if a is None or b is None or a.type.fullname != VEC or b.type.fullname != VEC:
-            return ctx.default_return_type
+        a, b, wrap = found
         t = _types(ctx)
-        wrap = _any_bvar(args)
         if name == "outer":
             return t.bvar(t.mat(a.args[0], b.args[0]), wrap)
         return t.bvar(a if name == "cross" else t.named("builtins.float", []), wrap)
