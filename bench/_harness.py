@@ -232,3 +232,36 @@ def print_facts() -> None:
     for line in machine_facts():
         print(f"# {line}")
     print()
+
+
+RATIO_HEADERS = ["variant", "median µs", "IQR µs", "ratio", "ratio of medians", "faults", "target"]
+
+
+def ratio_table(
+    timings: Sequence[Timing],
+    faults: Sequence[float | None],
+    reference: Callable[[Timing], Timing],
+    target: dict[str, float],
+) -> str:
+    """Each variant's median, spread and paired ratio to its reference, with the target verdict."""
+    rows = []
+    for tm, pf in zip(timings, faults, strict=True):
+        ref = reference(tm)
+        q1, q3 = tm.iqr
+        ratio = paired_ratio(tm, ref)
+        goal = target.get(tm.name)
+        verdict = (
+            "" if goal is None else ("pass" if ratio <= goal else "FAIL") + f" (<= {goal:.2f})"
+        )
+        rows.append(
+            [
+                tm.name,
+                fmt_us(tm.median),
+                f"{fmt_us(q1)}-{fmt_us(q3)}",
+                f"{ratio:.3f}",
+                f"{tm.median / ref.median:.3f}",
+                "?" if pf is None else f"{pf:.0f}",
+                verdict,
+            ]
+        )
+    return table(RATIO_HEADERS, rows)

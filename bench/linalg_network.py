@@ -51,10 +51,10 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 from bench._harness import (
     Timing,
     Variant,
-    fmt_us,
     minor_faults,
     paired_ratio,
     print_facts,
+    ratio_table,
     round_robin,
     table,
     warn_if_noisy,
@@ -263,29 +263,12 @@ def report(
 ) -> None:
     by = {tm.name: tm for tm in timings}
     base = {"loss": by["numpy loss"], "grad": by["numpy grad"]}
-    rows = []
-    for tm, pf in zip(timings, faults, strict=True):
-        ref = base[_kind(tm.name)]
-        q1, q3 = tm.iqr
-        ratio = paired_ratio(tm, ref)
-        goal = target.get(tm.name)
-        verdict = (
-            "" if goal is None else ("pass" if ratio <= goal else "FAIL") + f" (<= {goal:.2f})"
-        )
-        rows.append(
-            [
-                tm.name,
-                fmt_us(tm.median),
-                f"{fmt_us(q1)}-{fmt_us(q3)}",
-                f"{ratio:.3f}",
-                f"{tm.median / ref.median:.3f}",
-                "?" if pf is None else f"{pf:.0f}",
-                verdict,
-            ]
-        )
+
+    def reference(tm: Timing) -> Timing:
+        return base[_kind(tm.name)]
+
     print(f"## batch {batch}\n")
-    headers = ["variant", "median µs", "IQR µs", "ratio", "ratio of medians", "faults", "target"]
-    print(table(headers, rows))
+    print(ratio_table(timings, faults, reference, target))
     print()
     # what the wrapping and the record cost, each against the next plainer spelling
     pairs = [

@@ -52,6 +52,7 @@ from bench._harness import (
     minor_faults,
     paired_ratio,
     print_facts,
+    ratio_table,
     round_robin,
     table,
     warn_if_noisy,
@@ -311,30 +312,12 @@ def report(
 ) -> None:
     by = {tm.name: tm for tm in timings}
     base = {"loss": by["numpy loss"], "grad": by["numpy grad"]}
-    rows = []
-    for tm, pf in zip(timings, faults, strict=True):
-        kind = "loss" if "loss" in tm.name or "eval" in tm.name else "grad"
-        ref = base[kind]
-        q1, q3 = tm.iqr
-        ratio = paired_ratio(tm, ref)
-        goal = target.get(tm.name)
-        verdict = (
-            "" if goal is None else ("pass" if ratio <= goal else "FAIL") + f" (<= {goal:.2f})"
-        )
-        rows.append(
-            [
-                tm.name,
-                fmt_us(tm.median),
-                f"{fmt_us(q1)}-{fmt_us(q3)}",
-                f"{ratio:.3f}",
-                f"{tm.median / ref.median:.3f}",
-                "?" if pf is None else f"{pf:.0f}",
-                verdict,
-            ]
-        )
+
+    def reference(tm: Timing) -> Timing:
+        return base["loss" if "loss" in tm.name or "eval" in tm.name else "grad"]
+
     print(f"## batch {batch}\n")
-    headers = ["variant", "median µs", "IQR µs", "ratio", "ratio of medians", "faults", "target"]
-    print(table(headers, rows))
+    print(ratio_table(timings, faults, reference, target))
     print()
     warn_if_noisy(timings)
 
