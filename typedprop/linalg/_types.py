@@ -322,7 +322,7 @@ def _fits(operand: tuple[int, ...], result: tuple[int, ...]) -> bool:
 
 
 def _wrap_like(like: Any, arr: Any) -> Any:
-    arr.flags.writeable = False
+    arr.setflags(write=False)  # cheaper than arr.flags.writeable = False, on every result
     v = object.__new__(type(like))
     _set_array(v, arr)
     return v
@@ -338,6 +338,7 @@ def _wrap_any(arr: Any) -> Any:
 
 
 _set_array = _Static.__dict__["array"].__set__
+_F64 = np.dtype(np.float64)  # numpy's float64 dtype is a singleton: compared by identity
 
 
 class Vec(_Static, Generic[N], metaclass=_DimMeta):
@@ -374,9 +375,9 @@ class Vec(_Static, Generic[N], metaclass=_DimMeta):
     @classmethod
     def _rewrap(cls, arr: Any) -> Vec[Any]:
         """A fresh float array of one axis as a ``Vec`` (no copy, no checks)."""
-        if arr.dtype != np.float64:
+        if arr.dtype is not _F64:
             arr = arr.astype(np.float64)
-        arr.flags.writeable = False
+        arr.setflags(write=False)
         v = object.__new__(Vec)
         _set_array(v, arr)
         return v
@@ -473,9 +474,9 @@ class Mat(_Static, Generic[M, N], metaclass=_DimMeta):
     @classmethod
     def _rewrap(cls, arr: Any) -> Mat[Any, Any]:
         """A fresh float array of two axes as a ``Mat`` (no copy, no checks)."""
-        if arr.dtype != np.float64:
+        if arr.dtype is not _F64:
             arr = arr.astype(np.float64)
-        arr.flags.writeable = False
+        arr.setflags(write=False)
         m = object.__new__(Mat)
         _set_array(m, arr)
         return m
