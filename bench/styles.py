@@ -1,0 +1,199 @@
+"""backprop's own benchmark, re-done: gradient, one descent step and the forward run of the
+784-300-100-10 network, each in four styles, against hand-written numpy.
+
+The styles (as in Haskell backprop's ``bench/bench.hs``), all on the nested ``Network`` record of
+``bench/records.py`` (three ``Layer`` records of a weight and a bias):
+
+- ``manual``: the fastest hand-written numpy (``bench/network.py``), no typedprop;
+- ``lens``: ``net ^ Network.layer1``, then ``layer ^ Layer.weight``, with typedprop's functions;
+- ``split_bv``: ``split_bv(net)``, then ``split_bv`` of each layer;
+- ``hybrid``: automatic differentiation only to chain the layers: a hand-written ``Op`` per
+  layer (``W x + b``, gradient ``(Layer(g xᵀ, g), Wᵀ g)``), then the built-in logistic and fused
+  cross-entropy.
+
+Groups: ``gradient`` (``grad_bp``), ``descent`` (``net - 0.02 * grad``), ``run`` (``eval_bp``).
+Every style's gradient is checked against the manual one before timing. Medians of
+round-robin samples, ratios to ``manual`` paired by round (``bench/_harness.py``).
+
+Run ``python bench/styles.py --threads 1`` on a shared machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable
+from contextlib import AbstractContextManager, nullcontext
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+if __package__ in (None, ""):  # run as a script: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._harness import Timing, Variant, print_facts, ratio_table, round_robin, warn_if_noisy
+from bench.network import (
+    Array,
+    Params,
+    numpy_grad_1,
+    numpy_grad_n,
+    numpy_loss_1,
+    numpy_loss_n,
+)
+from bench.records import Layer, Network, as_nested, make_problem, nested_grads
+from typedprop import BVar, auto, eval_bp, grad_bp, op2, split_bv
+from typedprop.functions import cross_entropy, logistic
+
+SIZES = (784, 300, 100, 10)
+RATE = 0.02
+
+
+def affine(w: Any, b: Any, x: Any) -> Any:
+    """``W x + b`` for a vector, ``x Wᵀ + b`` for a batch of rows."""
+    return w @ x + b if np.ndim(x.value if type(x) is BVar else x) == 1 else x @ w.T + b
+
+
+def lens_loss(x: Array, t: Array) -> Callable[[BVar[Network]], BVar[float]]:
+    def f(net: BVar[Network]) -> BVar[float]:
+        h: Any = auto(x)
+        for k, lens in enumerate((Network.layer1, Network.layer2, Network.layer3)):
+            layer = net ^ lens
+            z = affine(layer ^ Layer.weight, layer ^ Layer.bias, h)
+            h = z if k == 2 else logistic(z)
+        loss: BVar[float] = cross_entropy(h, t)
+        return loss
+
+    return f
+
+
+def split_loss(x: Array, t: Array) -> Callable[[BVar[Network]], BVar[float]]:
+    def f(net: BVar[Network]) -> BVar[float]:
+        s = split_bv(net)
+        h: Any = auto(x)
+        for k, layer in enumerate((s.layer1, s.layer2, s.layer3)):
+            p = split_bv(layer)
+            z = affine(p.weight, p.bias, h)
+            h = z if k == 2 else logistic(z)
+        loss: BVar[float] = cross_entropy(h, t)
+        return loss
+
+    return f
+
+
+def _frozen(a: Array) -> Array:
+    """A fresh array marked read-only, so that a record built from it need not copy it (a
+    record copies every writeable array it is given, since the caller may still change it)."""
+    a.setflags(write=False)
+    return a
+
+
+@op2
+def layer_op(layer: Layer, x: Array) -> tuple[Array, Callable[[Array], tuple[Layer, Array]]]:
+    """One layer's ``W x + b`` (or ``x Wᵀ + b``) with its hand-written gradient."""
+    w, b = layer.weight, layer.bias
+    if x.ndim == 1:
+        z = np.dot(w, x)
+        z += b
+
+        def pullback_1(g: Array) -> tuple[Layer, Array]:
+            return Layer(_frozen(np.dot(g[:, None], x[None, :])), _frozen(g.copy())), np.dot(g, w)
+
+        return z, pullback_1
+    z = np.dot(x, w.T)
+    z += b
+
+    def pullback_n(g: Array) -> tuple[Layer, Array]:
+        return Layer(_frozen(np.dot(g.T, x)), _frozen(np.ones(len(g)) @ g)), np.dot(g, w)
+
+    return z, pullback_n
+
+
+def hybrid_loss(x: Array, t: Array) -> Callable[[BVar[Network]], BVar[float]]:
+    def f(net: BVar[Network]) -> BVar[float]:
+        h: Any = auto(x)
+        for k, lens in enumerate((Network.layer1, Network.layer2, Network.layer3)):
+            z = layer_op(net ^ lens, h)
+            h = z if k == 2 else logistic(z)
+        loss: BVar[float] = cross_entropy(h, t)
+        return loss
+
+    return f
+
+
+def manual_descent(p: Params, x: Array, t: Array, batch: int) -> Params:
+    grads = (numpy_grad_1 if batch == 1 else numpy_grad_n)(p, x, t)
+    w1, b1, w2, b2, w3, b3 = (a - RATE * g for a, g in zip(p, grads, strict=True))
+    return w1, b1, w2, b2, w3, b3
+
+
+def style_variants(
+    name: str, f: Callable[[BVar[Network]], BVar[float]], net: Network
+) -> list[Variant]:
+    """The three groups for one style."""
+    return [
+        Variant(f"gradient, {name}", lambda: grad_bp(f, net)),
+        Variant(f"descent, {name}", lambda: net - RATE * grad_bp(f, net)),
+        Variant(f"run, {name}", lambda: eval_bp(f, net)),
+    ]
+
+
+def variants(batch: int) -> tuple[list[Variant], dict[str, str]]:
+    p, x, t = make_problem(SIZES, batch)
+    net = as_nested(p)
+    hand_grad = numpy_grad_1 if batch == 1 else numpy_grad_n
+    hand_loss = numpy_loss_1 if batch == 1 else numpy_loss_n
+    expected = hand_grad(p, x, t)
+    styles = {"lens": lens_loss(x, t), "split_bv": split_loss(x, t), "hybrid": hybrid_loss(x, t)}
+    for name, f in styles.items():
+        got = nested_grads(grad_bp(f, net))
+        for g, e in zip(got, expected, strict=True):
+            if not np.allclose(g, e, rtol=1e-9, atol=1e-12):
+                raise AssertionError(f"the {name} style's gradient differs from the manual one")
+        if not np.isclose(eval_bp(f, net), hand_loss(p, x, t)):
+            raise AssertionError(f"the {name} style's loss differs from the manual one")
+    found = [
+        Variant("gradient, manual", lambda: hand_grad(p, x, t)),
+        Variant("descent, manual", lambda: manual_descent(p, x, t, batch)),
+        Variant("run, manual", lambda: hand_loss(p, x, t)),
+    ]
+    group: dict[str, str] = {v.name: v.name for v in found}
+    for name, f in styles.items():
+        found += style_variants(name, f, net)
+    for v in found:
+        group[v.name] = v.name.split(",")[0] + ", manual"
+    return found, group
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--batch", type=int, nargs="+", default=[1, 128])
+    parser.add_argument("--rounds", type=int, default=25)
+    parser.add_argument("--sample-ms", type=float, default=60.0)
+    parser.add_argument("--threads", type=int, help="limit BLAS threads (threadpoolctl)")
+    args = parser.parse_args()
+    limit: AbstractContextManager[Any] = nullcontext()
+    if args.threads is not None:
+        from threadpoolctl import threadpool_limits
+
+        limit = threadpool_limits(args.threads)
+    with limit:
+        print_facts()
+        for batch in args.batch:
+            found, group = variants(batch)
+            timings = round_robin(found, args.rounds, args.sample_ms / 1e3)
+            by = {tm.name: tm for tm in timings}
+
+            def reference(
+                tm: Timing, by: dict[str, Timing] = by, group: dict[str, str] = group
+            ) -> Timing:
+                return by[group[tm.name]]
+
+            order = sorted(timings, key=lambda tm: (tm.name.split(",")[0], tm.name))
+            print(f"\n## batch {batch}\n")
+            print(ratio_table(order, [None] * len(order), reference, {}))
+            warn_if_noisy(timings)
+
+
+if __name__ == "__main__":
+    main()
