@@ -15,10 +15,10 @@ from typing import Any, Literal, TypeVar, overload
 import numpy as np
 
 from typedprop._arith import BROADCAST_TO, GETITEM, TRANSPOSE, sum_axis
-from typedprop._core import _CONST, BVar, Op, _apply1, _apply2, _apply_n, deep_value
+from typedprop._core import BVar, Op, _apply1, _apply2, _apply_n, deep_value
 from typedprop.errors import ShapeError, TypedpropError
-from typedprop.functions import log, sqrt, sum_elements
 from typedprop.functions import mean as _mean
+from typedprop.functions import sqrt, sum_elements
 from typedprop.linalg._types import Add, Mat, Vec, mismatch, show
 
 __all__ = [
@@ -76,15 +76,6 @@ P = TypeVar("P", bound=int)
 Q = TypeVar("Q", bound=int)
 
 Scalar = float | BVar[float]
-
-
-def _bv(x: Any) -> Any:
-    """A result as a ``BVar`` when any argument was one (constants stay plain values)."""
-    return x
-
-
-def _a(v: Any) -> Any:
-    return v.array
 
 
 def _check(name: str, cond: bool, *operands: Any, why: str = "") -> None:
@@ -896,7 +887,7 @@ def zip_with_vector(f: Callable[[Any, Any], Any], x: Any, y: Any) -> Any:
     return vector([f(x[i], y[i]) for i in range(a.array.shape[0])])
 
 
-# --- typing helpers for callers ---
+# --- small vectors from numbers ---
 
 
 def vec2(a: Any, b: Any) -> Any:
@@ -912,6 +903,3 @@ def vec3(a: Any, b: Any, c: Any) -> Any:
 def vec4(a: Any, b: Any, c: Any, d: Any) -> Any:
     """A ``Vec[4]`` from four numbers (or their ``BVar``s)."""
     return vector([a, b, c, d])
-
-
-_unused = (_CONST, _bv, _a, log)
