@@ -62,6 +62,7 @@ from bench._harness import (
 from bench.network import (
     Grads,
     Params,
+    agree,
     make_problem,
     numpy_grad_1,
     numpy_grad_n,
@@ -224,14 +225,7 @@ def check(batch: int) -> None:
         "grad_bp, array record": array_grads(grad_bp(pr.f_array, pr.array_net)),
         "grad_bp_n, 6 arrays": grad_bp_n(pr.loss6, *p),
     }
-    for name, value in losses.items():
-        if not np.allclose(value, want_loss, rtol=1e-12, atol=0.0):
-            sys.exit(f"batch {batch}: {name} loss {value!r} != hand-written {want_loss!r}")
-    names = ("W1", "b1", "W2", "b2", "W3", "b3")
-    for name, got in grads.items():
-        for k, (g, w, param) in enumerate(zip(got, want, p, strict=True)):
-            if g.shape != param.shape or not np.allclose(g, w, rtol=1e-10, atol=1e-14):
-                sys.exit(f"batch {batch}: {name} gradient of {names[k]} differs from hand-written")
+    agree(batch, losses, grads, want_loss, want, p)
     print(
         f"# batch {batch}: loss {want_loss:.6f}; all {len(losses)} losses and "
         f"{len(grads)} x 6 gradients agree with the hand-written ones (np.allclose)"

@@ -66,13 +66,15 @@ Grads = tuple[Array, ...]
 SIZES = (784, 300, 100, 10)
 
 
-def make_problem(batch: int, seed: int = 0) -> tuple[Params, Array, Array]:
+def make_problem(
+    batch: int, seed: int = 0, sizes: tuple[int, int, int, int] = SIZES
+) -> tuple[Params, Array, Array]:
     """Parameters uniform in [-0.5, 0.5], inputs uniform in [0, 1), one-hot targets.
 
     ``batch == 1`` gives a vector input and target; otherwise one row per example.
     """
     rng = np.random.default_rng(seed)
-    n0, n1, n2, n3 = SIZES
+    n0, n1, n2, n3 = sizes
     params: Params = (
         rng.uniform(-0.5, 0.5, (n1, n0)),
         rng.uniform(-0.5, 0.5, n1),
@@ -264,6 +266,25 @@ def typedprop_loss(x: Array, t: Array) -> Callable[..., BVar[float]]:
 # --- checking and timing ---
 
 
+def agree(
+    batch: int,
+    losses: dict[str, float],
+    grads: dict[str, Grads],
+    want_loss: float,
+    want: Grads,
+    params: Params,
+) -> None:
+    """Exit with a message unless every loss and gradient matches the hand-written ones."""
+    for name, value in losses.items():
+        if not np.allclose(value, want_loss, rtol=1e-12, atol=0.0):
+            sys.exit(f"batch {batch}: {name} loss {value!r} != hand-written {want_loss!r}")
+    names = ("W1", "b1", "W2", "b2", "W3", "b3")
+    for name, got in grads.items():
+        for k, (g, w, param) in enumerate(zip(got, want, params, strict=True)):
+            if g.shape != param.shape or not np.allclose(g, w, rtol=1e-10, atol=1e-14):
+                sys.exit(f"batch {batch}: {name} gradient of {names[k]} differs from hand-written")
+
+
 def check(batch: int) -> None:
     """Every variant's loss and gradients agree (``np.allclose``) with the fastest numpy's."""
     p, x, t = make_problem(batch)
@@ -277,14 +298,7 @@ def check(batch: int) -> None:
         "eval_bp_n": float(eval_bp_n(loss, *p)),
     }
     grads = {"plain numpy": plain_grad(p, x, t), "grad_bp_n": grad_bp_n(loss, *p)}
-    for name, value in losses.items():
-        if not np.allclose(value, want_loss, rtol=1e-12, atol=0.0):
-            sys.exit(f"batch {batch}: {name} loss {value!r} != hand-written {want_loss!r}")
-    names = ("W1", "b1", "W2", "b2", "W3", "b3")
-    for name, got in grads.items():
-        for k, (g, w, param) in enumerate(zip(got, want, p, strict=True)):
-            if g.shape != param.shape or not np.allclose(g, w, rtol=1e-10, atol=1e-14):
-                sys.exit(f"batch {batch}: {name} gradient of {names[k]} differs from hand-written")
+    agree(batch, losses, grads, want_loss, want, p)
     print(
         f"# batch {batch}: loss {want_loss:.6f}; typedprop and plain numpy agree with the "
         f"hand-written loss and all 6 gradients (np.allclose)"

@@ -56,7 +56,14 @@ from bench._harness import (
     table,
     warn_if_noisy,
 )
-from bench.network import Grads, Params, numpy_grad_1, numpy_grad_n, typedprop_loss
+from bench.network import (
+    Grads,
+    Params,
+    make_problem,
+    numpy_grad_1,
+    numpy_grad_n,
+    typedprop_loss,
+)
 from typedprop import BVar, grad_bp, grad_bp_n, model, sequence_var, split_bv
 
 Array = NDArray[np.float64]
@@ -95,26 +102,6 @@ class Network:
     layer1: Layer
     layer2: Layer
     layer3: Layer
-
-
-def make_problem(sizes: Sizes, batch: int, seed: int = 0) -> tuple[Params, Array, Array]:
-    """``bench/network.py:make_problem`` at any sizes (the same data at 784-300-100-10)."""
-    rng = np.random.default_rng(seed)
-    n0, n1, n2, n3 = sizes
-    params: Params = (
-        rng.uniform(-0.5, 0.5, (n1, n0)),
-        rng.uniform(-0.5, 0.5, n1),
-        rng.uniform(-0.5, 0.5, (n2, n1)),
-        rng.uniform(-0.5, 0.5, n2),
-        rng.uniform(-0.5, 0.5, (n3, n2)),
-        rng.uniform(-0.5, 0.5, n3),
-    )
-    labels = rng.integers(0, n3, batch)
-    onehot: Array = np.eye(n3)[labels]
-    x: Array = rng.uniform(0.0, 1.0, (batch, n0))
-    if batch == 1:
-        return params, x[0], onehot[0]
-    return params, x, onehot
 
 
 def as_flat(p: Params) -> Flat:
@@ -238,7 +225,7 @@ def _nested(g: object) -> Grads:
 
 def variants(sizes: Sizes, batch: int) -> list[tuple[Variant, Unpack]]:
     """The timed calls, each with the way to read the six gradients from its result."""
-    p, x, t = make_problem(sizes, batch)
+    p, x, t = make_problem(batch, sizes=sizes)
     loss = typedprop_loss(x, t)
     flat, nested = as_flat(p), as_nested(p)
     hand = numpy_grad_1 if batch == 1 else numpy_grad_n
@@ -260,7 +247,7 @@ def variants(sizes: Sizes, batch: int) -> list[tuple[Variant, Unpack]]:
 
 def check(name: str, sizes: Sizes, batch: int) -> None:
     """Every variant's six gradients agree (``np.allclose``) with the hand-written ones."""
-    p, x, t = make_problem(sizes, batch)
+    p, x, t = make_problem(batch, sizes=sizes)
     want = (numpy_grad_1 if batch == 1 else numpy_grad_n)(p, x, t)
     cases = variants(sizes, batch)
     names = ("W1", "b1", "W2", "b2", "W3", "b3")

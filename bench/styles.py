@@ -36,12 +36,13 @@ from bench._harness import Timing, Variant, print_facts, ratio_table, round_robi
 from bench.network import (
     Array,
     Params,
+    make_problem,
     numpy_grad_1,
     numpy_grad_n,
     numpy_loss_1,
     numpy_loss_n,
 )
-from bench.records import Layer, Network, as_nested, make_problem, nested_grads
+from bench.records import Layer, Network, as_nested, nested_grads
 from typedprop import BVar, auto, eval_bp, grad_bp, op2, split_bv
 from typedprop.functions import cross_entropy, logistic
 
@@ -139,7 +140,7 @@ def style_variants(
 
 
 def variants(batch: int) -> tuple[list[Variant], dict[str, str]]:
-    p, x, t = make_problem(SIZES, batch)
+    p, x, t = make_problem(batch, sizes=SIZES)
     net = as_nested(p)
     hand_grad = numpy_grad_1 if batch == 1 else numpy_grad_n
     hand_loss = numpy_loss_1 if batch == 1 else numpy_loss_n

@@ -290,7 +290,7 @@ def _value_of(pull: Callable[..., tuple[Any, Any]]) -> Callable[..., Any]:
     return fwd
 
 
-def _escaped(tape: _Tape) -> EscapedBVarError:
+def _escaped() -> EscapedBVarError:
     return EscapedBVarError(
         "a BVar was used after the grad_bp/eval_bp/backprop call that made it had returned: "
         "BVars belong to the function being differentiated. Return the values you need from "
@@ -306,7 +306,7 @@ def _apply1(op: Op, x: Any) -> Any:
         return op.fwd(x)
     tape = x._tape
     if not tape.active:
-        raise _escaped(tape)
+        raise _escaped()
     v = x.value
     pb = None
     if op.pull is not None:
@@ -349,7 +349,7 @@ def _apply2(op: Op, x: Any, y: Any) -> Any:
         except ValueError as e:
             raise _mismatch(op, x, y, e) from e
     if not tape.active:
-        raise _escaped(tape)
+        raise _escaped()
     pb = None
     if op.pull is not None:
         ans, pb = _pull(op, (xv, yv))
@@ -375,7 +375,7 @@ def _apply_n(op: Op, args: Sequence[Any]) -> Any:
     if tape is None:
         return op.fwd(*args)
     if not tape.active:
-        raise _escaped(tape)
+        raise _escaped()
     vals = []
     parents = []
     for a in args:
