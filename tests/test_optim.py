@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -89,3 +91,73 @@ def test_adam_state_is_records_of_the_model_type() -> None:
     assert isinstance(state, AdamState)
     assert isinstance(state.m, Params) and isinstance(state.v, Params) and state.t == 0
     assert np.all(state.m.w.array == 0.0)
+
+
+@model
+class Mixed:
+    """Plain numpy parameters of two precisions (Vec and Mat are float64 only)."""
+
+    w32: NDArray[np.float32]
+    w64: Array
+    b32: np.float32
+    pair: tuple[NDArray[np.float32], Array]
+
+
+def make_mixed(seed: int) -> Mixed:
+    rng = np.random.default_rng(seed)
+    return Mixed(
+        rng.normal(size=(2, 3)).astype(np.float32),
+        rng.normal(size=3),
+        np.float32(rng.normal()),
+        (rng.normal(size=2).astype(np.float32), rng.normal(size=(1, 2))),
+    )
+
+
+def dtypes(x: Mixed) -> list[np.dtype[Any]]:
+    return [x.w32.dtype, x.w64.dtype, x.b32.dtype, x.pair[0].dtype, x.pair[1].dtype]
+
+
+EXPECTED = [np.dtype(np.float32), np.dtype(np.float64)] + [np.dtype(np.float32)] * 2
+EXPECTED.append(np.dtype(np.float64))
+
+
+def state_records(opt: SGD | Momentum | Adam, state: Any) -> list[Mixed]:
+    """The records of the parameters' type inside an optimizer's state."""
+    if isinstance(opt, Adam):
+        return [state.m, state.v]
+    return [] if state is None else [state]
+
+
+@pytest.mark.parametrize(
+    "opt",
+    [
+        SGD(lr=0.1),
+        Momentum(lr=0.1),
+        Adam(lr=0.1),
+        SGD(lr=np.float64(0.1)),
+        Momentum(lr=np.float64(0.1), beta=np.float64(0.9)),
+        Adam(lr=np.float64(0.1), beta1=np.float64(0.9), eps=np.float64(1e-8)),
+    ],
+    ids=["sgd", "momentum", "adam", "sgd-np-lr", "momentum-np-lr", "adam-np-lr"],
+)
+@pytest.mark.parametrize("grad_precision", ["same", "float64"])
+def test_optimizers_keep_each_parameters_dtype(
+    opt: SGD | Momentum | Adam, grad_precision: str
+) -> None:
+    """float32 parameters stay float32 and float64 stay float64, in the parameters and in the
+    state, over several steps, whatever the hyper-parameters' and the gradients' types."""
+    params = make_mixed(0)
+    state: Any = opt.init(params)
+    for i in range(4):
+        grad = make_mixed(i + 1)
+        if grad_precision == "float64":
+            grad = Mixed(
+                grad.w32.astype(np.float64),
+                grad.w64,
+                np.float64(grad.b32),  # type: ignore[arg-type]
+                (grad.pair[0].astype(np.float64), grad.pair[1]),
+            )
+        state, params = opt.step(state, params, grad)
+        for record in [params, *state_records(opt, state)]:
+            assert dtypes(record) == EXPECTED
+            assert isinstance(record.b32, np.float32)

@@ -11,11 +11,18 @@ own type (Adam's moments are two ``Network``s), so a training loop stays typed e
         state, net = opt.step(state, net, grad)
 
 They work on any value whose numbers ``typedprop`` can reach: ``@model`` records, arrays,
-``Vec``/``Mat``, tuples, lists, dicts. Static fields and integers are carried unchanged.
+``Vec``/``Mat``, tuples, lists, dicts. Static fields and integers are carried unchanged, and every
+parameter keeps its dtype (a float32 array stays float32, in the parameters and in the state,
+whatever the precision of the gradient or of the hyper-parameters).
+
+Every state is a value ``typedprop.checkpoint`` can save: ``None`` (SGD), a record of the model's
+type (momentum), an ``AdamState`` record. To resume training later, save the model and the state
+together in a ``@model`` record of your own (see ``typedprop.checkpoint``).
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any, Generic, TypeVar
 
 import attrs
@@ -23,6 +30,7 @@ import numpy as np
 
 from typedprop import classes
 from typedprop._tree import is_real, tree_map
+from typedprop.record import model
 
 __all__ = ["SGD", "Adam", "AdamState", "Momentum"]
 
@@ -30,10 +38,16 @@ T = TypeVar("T")
 
 
 def _numbers(fn: Any) -> Any:
-    """``fn`` on leaves that hold real numbers; other leaves (ints, statics) pass through."""
+    """``fn`` on leaves that hold real numbers, its result in the leaf's own dtype (a float64
+    gradient must not promote a float32 parameter); other leaves (ints, statics) pass through."""
 
     def leaf(p: Any, *rest: Any) -> Any:
-        return fn(p, *rest) if is_real(p) else p
+        if not is_real(p):
+            return p
+        new = fn(p, *rest)
+        if isinstance(p, np.ndarray | np.generic) and new.dtype != p.dtype:
+            return new.astype(p.dtype)
+        return new
 
     return leaf
 
@@ -48,7 +62,7 @@ class SGD:
         (None, 2.0)
     """
 
-    lr: float
+    lr: float = attrs.field(converter=float)
 
     def init(self, params: Any) -> None:
         """SGD keeps no state."""
@@ -68,8 +82,8 @@ class Momentum:
     The state is the velocity, a value of the parameters' own type.
     """
 
-    lr: float
-    beta: float = 0.9
+    lr: float = attrs.field(converter=float)
+    beta: float = attrs.field(default=0.9, converter=float)
 
     def init(self, params: T) -> T:
         """A zero velocity shaped like the parameters."""
@@ -83,10 +97,11 @@ class Momentum:
         return velocity, stepped
 
 
-@attrs.frozen
+@model
 class AdamState(Generic[T]):
     """Adam's state: the first and second moment estimates (each of the parameters' type) and
-    the number of steps taken."""
+    the number of steps taken; a ``@model`` record, so ``checkpoint.save`` stores it and
+    ``checkpoint.load(path, AdamState[Net])`` reads it back."""
 
     m: T
     v: T
@@ -106,10 +121,10 @@ class Adam:
         0.9
     """
 
-    lr: float = 1e-3
-    beta1: float = 0.9
-    beta2: float = 0.999
-    eps: float = 1e-8
+    lr: float = attrs.field(default=1e-3, converter=float)
+    beta1: float = attrs.field(default=0.9, converter=float)
+    beta2: float = attrs.field(default=0.999, converter=float)
+    eps: float = attrs.field(default=1e-8, converter=float)
 
     def init(self, params: T) -> AdamState[T]:
         """Zero moments shaped like the parameters."""
@@ -122,7 +137,7 @@ class Adam:
         t = state.t + 1
         m: T = tree_map(_numbers(lambda m, g: b1 * m + (1.0 - b1) * g), state.m, grad)
         v: T = tree_map(_numbers(lambda v, g: b2 * v + (1.0 - b2) * (g * g)), state.v, grad)
-        rate = self.lr * np.sqrt(1.0 - b2**t) / (1.0 - b1**t)
+        rate = self.lr * math.sqrt(1.0 - b2**t) / (1.0 - b1**t)
 
         def update(p: Any, m_: Any, v_: Any) -> Any:
             return p - rate * m_ / (np.sqrt(v_) + eps)
