@@ -30,7 +30,7 @@ import numpy as np
 
 from typedprop import classes
 from typedprop._tree import is_real, tree_map
-from typedprop.record import model
+from typedprop.record import _info, _make, model
 
 __all__ = ["SGD", "Adam", "AdamState", "Momentum"]
 
@@ -108,6 +108,13 @@ class AdamState(Generic[T]):
     t: int
 
 
+def _adam_state(m: T, v: T, t: int) -> AdamState[T]:
+    """An ``AdamState`` of values computed here: no validation, no copies (as in record
+    arithmetic); the constructor's checks cost more than the rest of a small step."""
+    state: AdamState[T] = _make(_info(AdamState), (m, v, t))
+    return state
+
+
 @attrs.frozen
 class Adam:
     """Adam (Kingma & Ba, 2015), with the usual bias correction.
@@ -129,7 +136,7 @@ class Adam:
     def init(self, params: T) -> AdamState[T]:
         """Zero moments shaped like the parameters."""
         zero = classes.zero(params)
-        return AdamState(zero, zero, 0)
+        return _adam_state(zero, zero, 0)
 
     def step(self, state: AdamState[T], params: T, grad: T) -> tuple[AdamState[T], T]:
         """One Adam step."""
@@ -143,4 +150,4 @@ class Adam:
             return p - rate * m_ / (np.sqrt(v_) + eps)
 
         stepped: T = tree_map(_numbers(update), params, m, v)
-        return AdamState(m, v, t), stepped
+        return _adam_state(m, v, t), stepped
