@@ -63,3 +63,22 @@ def test_unflatten_checks_the_size() -> None:
     _, unflatten = tp.flatten((1.0, np.ones(3)))
     with pytest.raises(tp.ShapeError, match=r"shape \(4,\).*shape \(5,\)"):
         unflatten(np.ones(5))
+
+
+def test_unflatten_keeps_each_leafs_dtype() -> None:
+    """float32 and float16 leaves (arrays and numpy scalars) come back in their own precision,
+    though the flat vector is float64."""
+    x: dict[str, Any] = {
+        "a": np.ones((2, 2), np.float32),
+        "b": np.float32(2.0),
+        "c": np.arange(3.0),
+        "d": np.array(1.5, np.float16),
+    }
+    v, unflatten = tp.flatten(x)
+    assert v.dtype == np.float64
+    y = unflatten(v * 2)
+    assert {k: np.asarray(val).dtype for k, val in y.items()} == {
+        k: np.asarray(val).dtype for k, val in x.items()
+    }
+    assert type(y["b"]) is np.float32
+    np.testing.assert_array_equal(y["a"], 2 * x["a"])
