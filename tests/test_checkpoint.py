@@ -708,3 +708,23 @@ def test_files_without_container_lengths_still_load(tmp_path: Path) -> None:
         del arrays[key]
     write_npz(tmp_path / "old.npz", arrays)
     assert same(load(tmp_path / "old.npz", Net), make_net())
+
+
+@model
+class Unions:
+    number: float | int
+    count: float | int
+    value: Array | float
+    values: Array | float
+    kind: type = static(default=Layer)
+
+
+def test_union_fields_come_back_as_the_type_they_were(tmp_path: Path) -> None:
+    """float | int holding an int is an int again, Array | float holding a float a float (not
+    0-d arrays); a static field holding a record class is carried, not walked into."""
+    u = Unions(2.5, 3, 1.5, np.arange(2.0))
+    save(tmp_path / "u.npz", u)
+    back = load(tmp_path / "u.npz", Unions)
+    assert type(back.number) is float and type(back.count) is int and back.count == 3
+    assert type(back.value) is float and isinstance(back.values, np.ndarray)
+    assert same(back, u) and back.kind is Layer

@@ -63,7 +63,7 @@ S = TypeVar("S")
 
 def _entries(x: Any, prefix: str, out: dict[str, np.ndarray]) -> None:
     """Every storable value of ``x`` by its path, containers with their lengths or keys."""
-    if is_model(x):
+    if is_model(x) and not isinstance(x, type):
         for f in attrs.fields(type(x)):
             _entries(getattr(x, f.name), _join(prefix, f.name), out)
     elif x is None or (callable(x) and not isinstance(x, np.ndarray)):
@@ -288,7 +288,10 @@ def _read(r: _Reader, hint: Any, key: str) -> Any:
             if len(options) < len(args):
                 return None
             raise CheckpointError(f"{r.path}: missing key {key!r}")
-        return _read(r, options[0], key) if len(options) == 1 else _leaf(r, key, hint, Any)
+        if len(options) == 1:
+            return _read(r, options[0], key)
+        choice = _union_choice(r, options, key)
+        return _leaf(r, key, choice, get_origin(choice) or choice)
     cls = origin if origin is not None else hint
     if isinstance(cls, type) and is_model(cls):
         return _read_record(r, cls, key, _bindings(cls, args))
@@ -343,8 +346,25 @@ _SCALARS: dict[type, tuple[str, str]] = {
     bool: ("a bool", "b"),
     str: ("a str", "U"),
     bytes: ("a bytes", "S"),
-    complex: ("a complex", "fiuc"),
+    complex: ("a complex", "cfiu"),
 }
+
+
+def _union_choice(r: _Reader, options: list[Any], key: str) -> Any:
+    """Which of a union's leaf types (``float | int``, ``Array | float``) the stored value was:
+    the scalar type of its dtype's kind for a single value, else the array type, else ``Any``."""
+    arr = r.data.get(key)
+    if arr is None:
+        return Any
+    kind = "i" if arr.dtype.kind == "u" else arr.dtype.kind
+    if arr.ndim == 0:
+        for option in options:
+            if option in _SCALARS and _SCALARS[option][1][0] == kind:
+                return option
+    arrays = [
+        o for o in options if (get_origin(o) or o) is np.ndarray or hasattr(o, "_tp_field_check")
+    ]
+    return arrays[0] if len(arrays) == 1 else Any
 
 
 def _leaf(r: _Reader, key: str, hint: Any, cls: Any) -> Any:
