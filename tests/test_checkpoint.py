@@ -189,8 +189,11 @@ def test_failed_save_leaves_the_previous_file_intact(tmp_path: Path, monkeypatch
 
 def test_save_refuses_non_records(tmp_path: Path) -> None:
     """save takes @model records only."""
-    with pytest.raises(TypeError, match="expected a @model record"):
+    with pytest.raises(TypeError, match="expected a @model record, got dict"):
         save(tmp_path / "x.npz", {"a": np.ones(1)})
+    with pytest.raises(TypeError, match="expected a @model record, got the class Net"):
+        save(tmp_path / "x.npz", Net)
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_zip_is_a_real_npz(tmp_path: Path) -> None:

@@ -114,9 +114,10 @@ def save(path: str | os.PathLike[str], record: Any) -> None:
         >>> load(path, Affine).b
         0.5
     """
-    if not is_model(record):
+    if not is_model(record) or isinstance(record, type):
+        got = f"the class {record.__qualname__}" if isinstance(record, type) else None
         raise TypeError(
-            f"save: expected a @model record, got {type(record).__name__}; to save several "
+            f"save: expected a @model record, got {got or type(record).__name__}; to save several "
             f"values (a model and its optimizer state), make them the fields of a @model record"
         )
     arrays: dict[str, np.ndarray] = {}
