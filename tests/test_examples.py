@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import gzip
+import re
 import runpy
 import struct
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -27,10 +31,11 @@ def test_mnist_quick_run_on_digits_beats_80_percent(tmp_path: Path) -> None:
     assert plot_to.stat().st_size > 0
 
 
-def write_idx(path: Path, data: np.ndarray, *, gz: bool = False) -> None:
-    """An IDX file of unsigned bytes (as MNIST's)."""
-    header = bytes([0, 0, 0x08, data.ndim]) + b"".join(struct.pack(">I", n) for n in data.shape)
-    raw = header + data.astype(np.uint8).tobytes()
+def write_idx(path: Path, data: np.ndarray, *, gz: bool = False, floats: bool = False) -> None:
+    """An IDX file of unsigned bytes (as MNIST's), or of big-endian 32-bit floats."""
+    code, dtype = (0x0D, ">f4") if floats else (0x08, "u1")
+    header = bytes([0, 0, code, data.ndim]) + b"".join(struct.pack(">I", n) for n in data.shape)
+    raw = header + data.astype(dtype).tobytes()
     path.write_bytes(gzip.compress(raw) if gz else raw)
 
 
@@ -89,6 +94,114 @@ def test_idx_labels_must_match_images(tmp_path: Path) -> None:
     write_idx(tmp_path / "t10k-labels-idx1-ubyte", np.zeros(9))
     with pytest.raises(mnist.IdxError, match=r"\(10, 28, 28\).*\(9,\)"):
         mnist.load_mnist(tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--epochs", "0"], "argument --epochs: must be greater than 0, found 0"),
+        (["--batch", "0"], "argument --batch: must be greater than 0, found 0"),
+        (["--batch", "2.5"], "argument --batch: expected a whole number, found '2.5'"),
+        (["--lr", "-0.1"], "argument --lr: must be greater than 0, found -0.1"),
+        (
+            ["--save", "no/such/dir/net.npz"],
+            "argument --save: no directory to write no/such/dir/net.npz in",
+        ),
+    ],
+)
+def test_mnist_rejects_bad_arguments_before_training(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A bad argument is argparse's one-line error and exit status 2, before any data loads."""
+    with pytest.raises(SystemExit) as exit_:
+        mnist.main(args)
+    assert exit_.value.code == 2
+    out, err = capsys.readouterr()
+    assert err.splitlines()[-1].endswith(f": error: {message}")
+    assert out == ""
+
+
+def test_mnist_user_error_is_one_line_without_traceback() -> None:
+    """Run as a program, ``--epochs 0`` exits with status 2 and no traceback."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / "mnist.py"), "--epochs", "0"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert result.stderr.splitlines()[-1].endswith("--epochs: must be greater than 0, found 0")
+    assert result.stdout == ""
+
+
+def bad_labels(directory: Path) -> None:
+    write_idx(directory / "train-labels-idx1-ubyte", np.r_[np.zeros(39), 12])
+
+
+def small_test_images(directory: Path) -> None:
+    write_idx(directory / "t10k-images-idx3-ubyte", np.zeros((10, 20, 20)))
+
+
+def unscaled_floats(directory: Path) -> None:
+    write_idx(directory / "t10k-images-idx3-ubyte", np.full((10, 28, 28), 255.0), floats=True)
+
+
+def no_test_images(directory: Path) -> None:
+    write_idx(directory / "t10k-images-idx3-ubyte", np.zeros((0, 28, 28)))
+    write_idx(directory / "t10k-labels-idx1-ubyte", np.zeros(0))
+
+
+@pytest.mark.parametrize(
+    ("spoil", "message"),
+    [
+        (
+            bad_labels,
+            r"training labels must be digits 0-9, found 12 at index 39 \(1 of 40 out of range\)",
+        ),
+        (small_test_images, "test images have 400 pixels but training images have 784"),
+        (unscaled_floats, r"float images must lie in \[0, 1\] .* from 255.0 to 255.0"),
+        (no_test_images, "no data: 40 training and 0 test images"),
+    ],
+)
+def test_mnist_rejects_bad_data_before_training(
+    tmp_path: Path,
+    spoil: Callable[[Path], None],
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Data the network cannot use is one line on stderr and exit status 2, before epoch 1."""
+    small_mnist(tmp_path, gz=False)
+    spoil(tmp_path)
+    with pytest.raises(SystemExit) as exit_:
+        mnist.main(["--idx", str(tmp_path), "--epochs", "1"])
+    assert exit_.value.code == 2
+    out, err = capsys.readouterr()
+    assert len(err.splitlines()) == 1 and re.search(message, err), err
+    assert "epoch" not in out
+
+
+def test_float_idx_images_are_used_unscaled(tmp_path: Path) -> None:
+    """Float images already in [0, 1] keep their values; byte images are divided by 255."""
+    small_mnist(tmp_path, gz=False)
+    pixels = np.random.default_rng(1).uniform(size=(10, 28, 28)).astype(np.float32)
+    write_idx(tmp_path / "t10k-images-idx3-ubyte", pixels, floats=True)
+    x_train, _, x_test, _ = mnist.load_mnist(tmp_path)
+    assert np.array_equal(x_test, pixels.reshape(10, -1))
+    assert set(np.unique(x_train)) == {0.0, 1.0}
+
+
+def test_mnist_says_what_it_trained_on(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """The run names its data and its sizes before training, and the accuracy after."""
+    small_mnist(tmp_path, gz=False)
+    mnist.main(["--idx", str(tmp_path), "--epochs", "1"])
+    lines = capsys.readouterr().out.splitlines()
+    assert (
+        lines[0]
+        == f"40 training and 10 test images of 784 pixels from MNIST IDX files in {tmp_path}"
+    )
+    assert lines[-1].startswith("test accuracy ")
 
 
 def test_quickstart_is_the_readme_example() -> None:
