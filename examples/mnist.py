@@ -381,7 +381,9 @@ def _writable(text: str) -> str:
 
 def main(argv: list[str] | None = None) -> float:
     """Parse the arguments, load and check the data, train, report; the final test accuracy."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--idx", help="a directory of MNIST IDX files (default: sklearn digits)")
     parser.add_argument("--epochs", type=_positive(int), default=12, help="default 12")
     parser.add_argument("--batch", type=_positive(int), default=16, help="images per step (16)")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,8 +23,11 @@ def blocks() -> list[tuple[str, int, str]]:
 
 
 @pytest.mark.parametrize(("page", "index", "source"), blocks())
-def test_code_block_runs(page: str, index: int, source: str) -> None:
-    """The block executes without error (its asserts are the test)."""
+def test_code_block_runs(
+    page: str, index: int, source: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The block executes without error (its asserts are the test), as a script with no args."""
+    monkeypatch.setattr(sys, "argv", [page])
     code = compile(source, f"{page}[{index}]", "exec", dont_inherit=True)  # no __future__ of ours
     exec(code, {"__name__": "docs"})
 

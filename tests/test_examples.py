@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import gzip
 import re
 import runpy
@@ -10,13 +11,15 @@ import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
 
 from examples import custom_op, extensible_network, mnist, north_star, spiral
-from typedprop import ShapeError
+from typedprop import ShapeError, grad_bp
 from typedprop.checkpoint import load
+from typedprop.optim import Adam
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -204,27 +207,124 @@ def test_mnist_says_what_it_trained_on(capsys: pytest.CaptureFixture[str], tmp_p
     assert lines[-1].startswith("test accuracy ")
 
 
-def test_quickstart_is_the_readme_example() -> None:
-    """examples/quickstart.py is the README's first code block, verbatim, and runs."""
+def test_quickstart_is_the_readme_example(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """examples/quickstart.py is the README's first code block, verbatim, runs and says so."""
     readme = (ROOT / "README.md").read_text()
     source = (ROOT / "examples" / "quickstart.py").read_text()
     assert f"```python\n{source}```" in readme
-    runpy.run_path(str(ROOT / "examples" / "quickstart.py"))
+    monkeypatch.setattr(sys, "argv", ["quickstart.py"])
+    runpy.run_path(str(ROOT / "examples" / "quickstart.py"), run_name="__main__")
+    step, derivatives = capsys.readouterr().out.splitlines()
+    before, after = (float(word) for word in step.split()[-3::2])
+    assert step.startswith("one step of gradient descent on a Layer: loss ") and after < before
+    assert derivatives == "at 2: d/dv (v*v + 3v) = 7.0, d2/dv2 v**3 = 12.0"
+
+
+EXAMPLES = sorted(p.stem for p in (ROOT / "examples").glob("*.py") if p.stem != "__init__")
+
+
+def test_examples_are_all_listed() -> None:
+    """The --help test below covers every example there is."""
+    assert EXAMPLES == [
+        "custom_op",
+        "extensible_network",
+        "mnist",
+        "north_star",
+        "quickstart",
+        "spiral",
+    ]
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_every_example_explains_itself_on_help(
+    name: str, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--help`` prints the module docstring's whole first paragraph and exits before work."""
+    path = ROOT / "examples" / f"{name}.py"
+    monkeypatch.setattr(sys, "argv", [path.name, "--help"])
+    with pytest.raises(SystemExit) as exit_:
+        runpy.run_path(str(path), run_name="__main__")
+    assert exit_.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())
+    doc = ast.get_docstring(ast.parse(path.read_text()))
+    assert doc is not None
+    first = " ".join(doc.split("\n\n")[0].split())
+    assert first.endswith(".") and first in out, out
+    assert out.startswith(f"usage: {path.name}")
 
 
 def test_north_star_learns(capsys: pytest.CaptureFixture[str]) -> None:
-    """The design's north-star program runs and its error falls."""
-    north_star.main()
-    errors = [float(line.split()[-1]) for line in capsys.readouterr().out.splitlines()]
+    """The design's north-star program runs and its error falls over its 30 steps."""
+    north_star.main([])
+    lines = capsys.readouterr().out.splitlines()
+    assert [line.split()[1] for line in lines] == ["0", "10", "20", "30"]
+    errors = [float(line.split()[-1]) for line in lines]
     assert errors[-1] < errors[0] / 5
 
 
 def test_custom_op_checks_and_fits(capsys: pytest.CaptureFixture[str]) -> None:
     """The custom op passes check_grad and the robust fit finds the true weights."""
-    custom_op.main()
+    custom_op.main([])
     out = capsys.readouterr().out
     assert "agree with finite differences" in out
     assert "robust fit: [ 1.03 -1.98  0.52]" in out
+
+
+def test_extensible_network_takes_exactly_the_steps_asked(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--steps 3`` is three optimizer steps (not four), and the output says so."""
+    taken = []
+    step = Adam.step
+
+    def counted(self: Any, *args: Any) -> Any:
+        taken.append(1)
+        return step(self, *args)
+
+    monkeypatch.setattr(Adam, "step", counted)
+    extensible_network.main(["--hidden", "4", "--steps", "3"])
+    assert len(taken) == 3
+    assert capsys.readouterr().out.splitlines()[-1].endswith(" after 3 steps")
+
+
+def test_spiral_takes_exactly_the_steps_asked(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--steps 3`` is three gradient steps (not four), and the output says so."""
+    taken = []
+
+    def counted(*args: Any) -> Any:
+        taken.append(1)
+        return grad_bp(*args)
+
+    monkeypatch.setattr("examples.spiral.grad_bp", counted)
+    spiral.main(["--steps", "3"])
+    assert len(taken) == 3
+    assert capsys.readouterr().out.splitlines()[-1].endswith(" after 3 steps")
+
+
+@pytest.mark.parametrize(
+    ("main", "args", "message"),
+    [
+        (extensible_network.main, ["--steps", "0"], "argument --steps: must be at least 1"),
+        (extensible_network.main, ["--hidden", "0"], "argument --hidden: must be at least 1"),
+        (spiral.main, ["--steps", "0"], "argument --steps: must be at least 1"),
+        (spiral.main, ["--steps", "x"], "argument --steps: expected a whole number"),
+    ],
+)
+def test_training_examples_reject_bad_counts(
+    main: Callable[[list[str]], float],
+    args: list[str],
+    message: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Zero steps or a zero-width layer is argparse's error and exit status 2."""
+    with pytest.raises(SystemExit) as exit_:
+        main(args)
+    assert exit_.value.code == 2
+    assert message in capsys.readouterr().err
 
 
 def test_extensible_network_of_any_depth() -> None:
