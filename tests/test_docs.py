@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import re
 import sys
 from pathlib import Path
@@ -36,3 +37,34 @@ def test_docs_have_code_blocks() -> None:
     """The README and the getting-started page have runnable examples to check."""
     names = {page for page, _, _ in blocks()}
     assert {"README.md", "getting-started.md"} <= names
+
+
+# what ``pip install -e '.[examples]'`` brings besides the standard library
+INSTALLED = {"typedprop", "numpy", "attrs", "attr", "sklearn", "matplotlib"}
+
+
+@pytest.mark.parametrize(("page", "index", "source"), blocks())
+def test_code_block_needs_only_the_examples_install(page: str, index: int, source: str) -> None:
+    """A reader who installed ``.[examples]`` can run the block: no pytest; any other package
+    it imports (hypothesis, to test your own rules) has its install line on the page."""
+    imported = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            imported.add(node.module.split(".")[0])
+    extra = imported - INSTALLED - sys.stdlib_module_names
+    text = (ROOT / "docs" / page).read_text() if page != "README.md" else ""
+    assert extra == set() or {f"pip install {name}" in text for name in extra} == {True}
+
+
+def shell_commands(page: Path) -> list[str]:
+    """The commands of a page's bash blocks."""
+    return re.findall(r"^```bash\n(.*?)^```", page.read_text(), re.S | re.M)
+
+
+def test_docs_home_gives_the_readme_commands() -> None:
+    """docs/index.md's demo and test commands are the README's (the demo prints a result)."""
+    readme = shell_commands(ROOT / "README.md")
+    assert readme[0].strip().endswith("examples/mnist.py")
+    assert shell_commands(ROOT / "docs" / "index.md")[:2] == readme[:2]
