@@ -68,3 +68,16 @@ def test_docs_home_gives_the_readme_commands() -> None:
     readme = shell_commands(ROOT / "README.md")
     assert readme[0].strip().endswith("examples/mnist.py")
     assert shell_commands(ROOT / "docs" / "index.md")[:2] == readme[:2]
+
+
+def test_getting_started_trains_and_saves_a_model() -> None:
+    """One getting-started block shows a typed @model, an optimizer loop and a checkpoint."""
+    page = (ROOT / "docs" / "getting-started.md").read_text()
+    shown = ("@model", "Mat[", "Vec[", "from typedprop.optim import", "for ", "save(", "load(")
+    assert any(all(part in m.group(1) for part in shown) for m in BLOCK.finditer(page))
+
+
+def test_static_typing_says_how_to_install_mypy() -> None:
+    """The static-typing page has the install line and the plugin setting, in that order."""
+    page = (ROOT / "docs" / "static-typing.md").read_text()
+    assert page.index("pip install mypy") < page.index("plugins = typedprop.mypy_plugin")
