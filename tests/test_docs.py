@@ -81,3 +81,71 @@ def test_static_typing_says_how_to_install_mypy() -> None:
     """The static-typing page has the install line and the plugin setting, in that order."""
     page = (ROOT / "docs" / "static-typing.md").read_text()
     assert page.index("pip install mypy") < page.index("plugins = typedprop.mypy_plugin")
+
+
+# what Numeric.Backprop exports (its Haddock export list), lower-case names only
+BACKPROP_EXPORTS = {
+    "backprop",
+    "evalBP",
+    "gradBP",
+    "backpropWith",
+    "evalBP0",
+    "backprop2",
+    "evalBP2",
+    "gradBP2",
+    "backpropWith2",
+    "backpropN",
+    "evalBPN",
+    "gradBPN",
+    "backpropWithN",
+    "constVar",
+    "auto",
+    "coerceVar",
+    "viewVar",
+    "setVar",
+    "overVar",
+    "sequenceVar",
+    "collectVar",
+    "previewVar",
+    "toListOfVar",
+    "isoVar",
+    "isoVar2",
+    "isoVar3",
+    "isoVarN",
+    "liftOp",
+    "liftOp1",
+    "liftOp2",
+    "liftOp3",
+    "op0",
+    "opConst",
+    "idOp",
+    "bpOp",
+    "op1",
+    "op2",
+    "op3",
+    "opCoerce",
+    "opTup",
+    "opIso",
+    "opIsoN",
+    "opLens",
+    "noGrad1",
+    "noGrad",
+    "splitBV",
+    "joinBV",
+    "zero",
+    "add",
+    "one",
+}
+
+
+def test_comparisons_names_only_what_backprop_exports() -> None:
+    """Every backprop function named in the comparisons table exists in backprop."""
+    page = (ROOT / "docs" / "comparisons.md").read_text()
+    table = page[page.index("| backprop | typedprop |") :].split("\n\n")[0]
+    named = {
+        name
+        for row in table.splitlines()[2:]
+        for name in re.findall(r"`([a-z]\w*)`", row.split("|")[1])
+    }
+    assert {"opIso", "noGrad", "liftOp1"} <= named
+    assert named - BACKPROP_EXPORTS - {"makeLenses"} == set()  # makeLenses: from lens
