@@ -36,6 +36,7 @@ from typing import BinaryIO
 ROOT = Path(__file__).resolve().parent.parent
 WIDTHS = (1280, 390)
 HEIGHT = 900
+SHOT_HEIGHT = 2400
 # Chromium's windows are at least 500 pixels wide, so each page is opened in an iframe of the
 # width under test, whose window is then exactly that wide; the frame page measures it.
 FRAME = """<!doctype html>
@@ -167,8 +168,8 @@ def main(argv: list[str] | None = None) -> int:
         "--shot",
         action="append",
         default=None,
-        help="a page to photograph, e.g. performance (default: home, getting-started, "
-        "performance, static-typing)",
+        help="a page to photograph, e.g. performance or linalg/#batches (default: home, "
+        "getting-started, performance, static-typing)",
     )
     args = parser.parse_args(argv)
     shots = args.shot or ["", "getting-started", "performance", "static-typing"]
@@ -198,12 +199,15 @@ def main(argv: list[str] | None = None) -> int:
                 args.shots.mkdir(parents=True, exist_ok=True)
                 for page in shots:
                     for width in WIDTHS:
-                        name = f"{page.strip('/') or 'home'}-{width}.png"
-                        target = (args.shots / name).resolve()
-                        shot = f"--screenshot={target}"
-                        browse(
-                            f"{base}{page}/" if page else base, width, profile, shot, height=2400
+                        name = re.sub(r"\W+", "-", page).strip("-") or "home"
+                        target = (args.shots / f"{name}-{width}.png").resolve()
+                        path = (
+                            page if not page or page.endswith("/") or "#" in page else page + "/"
                         )
+                        url = framed(base, path.lstrip("/"), width, SHOT_HEIGHT)
+                        # the window is as wide as the frame (at least Chromium's 500 px)
+                        shot = f"--screenshot={target}"
+                        browse(url, max(width, 500), profile, shot, height=SHOT_HEIGHT)
                         print(f"screenshot {target}")
     print("every page fits its window" if not failures else f"{failures} page/width overflows")
     return 1 if failures else 0
