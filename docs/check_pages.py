@@ -40,7 +40,9 @@ SHOT_HEIGHT = 2400
 # Chromium's windows are at least 500 pixels wide, so each page is opened in an iframe of the
 # width under test, whose window is then exactly that wide; the frame page measures it.
 FRAME = """<!doctype html>
-<html><head><style>html, body {{ margin: 0 }} iframe {{ border: 0; display: block }}</style></head>
+<html><head><style>
+html, body {{ margin: 0; overflow: hidden }} iframe {{ border: 0; display: block }}
+</style></head>
 <body><iframe id="page" src="/{page}" width="{width}" height="{height}"></iframe>
 <script>
 const frame = document.getElementById("page");

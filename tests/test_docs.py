@@ -149,3 +149,19 @@ def test_comparisons_names_only_what_backprop_exports() -> None:
     }
     assert {"opIso", "noGrad", "liftOp1"} <= named
     assert named - BACKPROP_EXPORTS - {"makeLenses"} == set()  # makeLenses: from lens
+
+
+def test_performance_page_speaks_to_users() -> None:
+    """Results first, commit hashes only where the runs are attributed, every target marked met
+    or missed, every script it names present; the development log lives in bench/HISTORY.md."""
+    page = (ROOT / "docs" / "performance.md").read_text()
+    body, runs = page.split("\n## The measured runs\n")
+    assert re.findall(r"\b[0-9a-f]{7}\b", body) == []
+    assert re.findall(r"`[0-9a-f]{7}`", runs)
+    section = body.split("\n## Targets\n")[1].split("\n## ")[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ")][2:]
+    assert len(rows) >= 10
+    assert all(re.search(r"\bmet\b|\*\*missed\*\*", row.split("|")[3]) for row in rows), rows
+    for script in set(re.findall(r"bench/\w+\.py", page)):
+        assert (ROOT / script).is_file(), script
+    assert "## Where the time goes" in (ROOT / "bench" / "HISTORY.md").read_text()
