@@ -385,7 +385,9 @@ def main(argv: list[str] | None = None) -> float:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--idx", help="a directory of MNIST IDX files (default: sklearn digits)")
-    parser.add_argument("--epochs", type=_positive(int), default=12, help="passes over the data (12)")
+    parser.add_argument(
+        "--epochs", type=_positive(int), default=12, help="passes over the data (12)"
+    )
     parser.add_argument("--batch", type=_positive(int), default=16, help="images per step (16)")
     parser.add_argument("--lr", type=_positive(float), default=0.01, help="Adam's rate (0.01)")
     parser.add_argument("--seed", type=int, default=0, help="shuffles and initial weights (0)")
