@@ -21,6 +21,7 @@ import functools
 import http.server
 import io
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -152,6 +153,7 @@ def build(into: Path) -> Path:
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--quiet", "--site-dir", str(into)],
         cwd=ROOT,
         check=True,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
     )
     return into
 
