@@ -3,12 +3,15 @@
 ``smooth_abs`` is the pseudo-Huber function ``sqrt(x^2 + d^2) - d``: smooth everywhere, about
 ``|x|`` far from zero. ``op2`` lifts it with a hand-written pullback (the gradient for ``x`` and
 for the width ``d``), written with typedprop's functions so that it differentiates twice, and
-``check_grad`` verifies both orders against finite differences. Run it with
-``python examples/custom_op.py``.
+``check_grad`` verifies both orders against finite differences. Then it fits a line to data with
+outliers by gradient descent on the pseudo-Huber loss, printing each check and the fit:
+
+    python examples/custom_op.py
 """
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Callable
 
 import numpy as np
@@ -41,7 +44,12 @@ def robust_loss(w: BVar[Array], x: Array, y: Array) -> BVar[float]:
     return sum_elements(smooth_abs(residuals, 0.5))
 
 
-def main() -> None:
+def main(argv: list[str] | None = None) -> None:
+    """Check ``smooth_abs``'s derivatives, then fit a line robustly with it."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.parse_args(argv)
     rng = np.random.default_rng(0)
     x = rng.normal(size=5)
     check_grad(lambda v, d: smooth_abs(v, d), x, 0.7, order=2)

@@ -6,6 +6,11 @@ scikit-learn's bundled 8x8 digits (1,797 images, so the input layer has 64 units
 ``--idx DIR`` it reads the real MNIST IDX files (``train-images-idx3-ubyte`` and the rest, plain
 or gzipped) and the input layer has 784.
 
+Images of unsigned bytes (MNIST's) are scaled by 1/255 to [0, 1]; images stored as floats must
+already be in [0, 1] and are used as they are. Bad arguments or data (labels that are not digits,
+test images of another size than the training images) stop it before training, with one line on
+standard error and exit status 2.
+
     python examples/mnist.py                  # digits, a few seconds
     python examples/mnist.py --idx ~/mnist    # MNIST from IDX files
     python examples/mnist.py --save net.npz --plot digits.png
@@ -97,7 +102,11 @@ def initial(inputs: int, rng: np.random.Generator) -> Network:
 # --- data ---
 
 
-class IdxError(ValueError):
+class DataError(ValueError):
+    """Data the network cannot be trained or tested on; the message says which and why."""
+
+
+class IdxError(DataError):
     """A file that is not a well-formed IDX file."""
 
 
@@ -151,24 +160,90 @@ def _idx_file(directory: Path, stem: str) -> Path:
     raise FileNotFoundError(f"{directory}: no {stem} (or {stem}.gz)")
 
 
+def _pixels(images: NDArray[Any], path: Path) -> Array:
+    """IDX images as rows of pixels in [0, 1]: bytes scaled by 1/255, floats checked as is."""
+    if images.ndim != 3:
+        raise IdxError(
+            f"{path}: images need three dimensions (count, rows, columns), found shape "
+            f"{images.shape}"
+        )
+    rows = images.reshape(len(images), images.shape[1] * images.shape[2])
+    if images.dtype.kind == "f":
+        if rows.size and not (np.isfinite(rows).all() and rows.min() >= 0.0 and rows.max() <= 1.0):
+            raise IdxError(
+                f"{path}: float images must lie in [0, 1] (they are used unscaled), found "
+                f"values from {rows.min()} to {rows.max()}"
+            )
+        return rows.astype(np.float64)
+    if rows.size and (rows.min() < 0 or rows.max() > 255):
+        raise IdxError(
+            f"{path}: integer images must be bytes 0-255 (they are scaled by 1/255), found "
+            f"values from {rows.min()} to {rows.max()}"
+        )
+    scaled: Array = rows / 255.0
+    return scaled
+
+
 def load_mnist(directory: Path) -> tuple[Array, NDArray[Any], Array, NDArray[Any]]:
-    """MNIST's training and test images (scaled to [0, 1], one row each) and labels."""
+    """MNIST's training and test images (in [0, 1], one row each) and labels."""
     parts: list[NDArray[Any]] = []
     for prefix in ("train", "t10k"):
-        images = read_idx(_idx_file(directory, f"{prefix}-images-idx3-ubyte"))
-        labels = read_idx(_idx_file(directory, f"{prefix}-labels-idx1-ubyte"))
-        if images.ndim != 3 or labels.ndim != 1 or len(images) != len(labels):
+        images_path = _idx_file(directory, f"{prefix}-images-idx3-ubyte")
+        labels_path = _idx_file(directory, f"{prefix}-labels-idx1-ubyte")
+        images, labels = read_idx(images_path), read_idx(labels_path)
+        if labels.ndim != 1 or len(images) != len(labels):
             raise IdxError(
                 f"{directory}: {prefix} images of shape {images.shape} do not match labels "
                 f"of shape {labels.shape}"
             )
-        parts += [images.reshape(len(images), -1) / 255.0, labels.astype(np.intp)]
+        whole = np.isfinite(labels) & (labels == np.round(labels))
+        if not whole.all():
+            first = int(np.argmin(whole))
+            raise IdxError(
+                f"{labels_path}: labels must be whole numbers; label {first} is {labels[first]}"
+            )
+        parts += [_pixels(images, images_path), labels.astype(np.intp)]
     return parts[0], parts[1], parts[2], parts[3]
+
+
+def check_data(
+    x_train: Array, y_train: NDArray[Any], x_test: Array, y_test: NDArray[Any]
+) -> tuple[NDArray[np.intp], NDArray[np.intp]]:
+    """The labels as class numbers, once the data is known to fit the network.
+
+    Raises:
+        DataError: an empty set, labels that are not whole numbers 0-9, or test images with
+            another number of pixels than the training images.
+    """
+    if len(x_train) == 0 or len(x_test) == 0:
+        raise DataError(
+            f"no data: {len(x_train)} training and {len(x_test)} test images; both are needed"
+        )
+    if x_test.shape[1] != x_train.shape[1]:
+        raise DataError(
+            f"test images have {x_test.shape[1]} pixels but training images have "
+            f"{x_train.shape[1]}; both sets need images of one size"
+        )
+    classes = []
+    for name, labels in (("training", y_train), ("test", y_test)):
+        bad = np.flatnonzero(~np.isin(labels, np.arange(CLASSES)))
+        if bad.size:
+            raise DataError(
+                f"{name} labels must be digits 0-{CLASSES - 1}, found {labels[bad[0]]} at "
+                f"index {bad[0]} ({bad.size} of {len(labels)} out of range)"
+            )
+        classes.append(labels.astype(np.intp))
+    return classes[0], classes[1]
 
 
 def load_digits_split(rng: np.random.Generator) -> tuple[Array, NDArray[Any], Array, NDArray[Any]]:
     """scikit-learn's 8x8 digits (scaled to [0, 1]), 75% for training and 25% for testing."""
-    from sklearn.datasets import load_digits
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError as e:
+        raise DataError(
+            "the digits need scikit-learn: pip install -e '.[examples]' (or use --idx DIR)"
+        ) from e
 
     digits = load_digits()
     x = np.asarray(digits.data, dtype=np.float64) / 16.0
@@ -206,12 +281,28 @@ def batch_loss(net: BVar[Network], x: Array, labels: NDArray[np.intp]) -> BVar[f
     return loss(net, Mat(x), targets)
 
 
-def train(args: argparse.Namespace) -> tuple[Network, list[float], float]:
-    rng = np.random.default_rng(args.seed)
+def load(args: argparse.Namespace, rng: np.random.Generator) -> tuple[Array, Any, Array, Any]:
+    """The training and test sets the arguments name, checked to fit the network."""
     if args.idx is not None:
         x_train, y_train, x_test, y_test = load_mnist(Path(args.idx))
+        source = f"MNIST IDX files in {args.idx}"
     else:
         x_train, y_train, x_test, y_test = load_digits_split(rng)
+        source = "scikit-learn's 8x8 digits"
+    y_train, y_test = check_data(x_train, y_train, x_test, y_test)
+    print(
+        f"{len(x_train)} training and {len(x_test)} test images of {x_train.shape[1]} pixels "
+        f"from {source}",
+        flush=True,
+    )
+    return x_train, y_train, x_test, y_test
+
+
+def train(
+    args: argparse.Namespace, data: tuple[Array, Any, Array, Any], rng: np.random.Generator
+) -> tuple[Network, list[float], float]:
+    """Mini-batch Adam for the chosen number of epochs; the test accuracy after each."""
+    x_train, y_train, x_test, y_test = data
     net = initial(x_train.shape[1], rng)
     opt = Adam(lr=args.lr)
     state = opt.init(net)
@@ -233,7 +324,7 @@ def train(args: argparse.Namespace) -> tuple[Network, list[float], float]:
     return net, history, accuracy
 
 
-def plot(path: str, net: Network, history: list[float], args: argparse.Namespace) -> None:
+def plot(path: str, net: Network, history: list[float], x_test: Array, y_test: Any) -> None:
     """The loss curve and a grid of misclassified test digits, as a PNG."""
     try:
         import matplotlib
@@ -243,11 +334,6 @@ def plot(path: str, net: Network, history: list[float], args: argparse.Namespace
     except ImportError:
         print("--plot needs matplotlib (pip install matplotlib); skipped")
         return
-    rng = np.random.default_rng(args.seed)
-    if args.idx is not None:
-        _, _, x_test, y_test = load_mnist(Path(args.idx))
-    else:
-        _, _, x_test, y_test = load_digits_split(rng)
     guessed = predict(net, Mat(x_test))
     wrong = np.flatnonzero(guessed != y_test)[:16]
     side = int(np.sqrt(x_test.shape[1]))
@@ -270,25 +356,62 @@ def plot(path: str, net: Network, history: list[float], args: argparse.Namespace
     print(f"wrote {path}")
 
 
+def _positive(kind: type[int] | type[float]) -> Any:
+    """An argparse type: a number of ``kind`` greater than zero (and finite)."""
+
+    def parse(text: str) -> int | float:
+        try:
+            number = kind(text)
+        except ValueError:
+            expected = "a whole number" if kind is int else "a number"
+            raise argparse.ArgumentTypeError(f"expected {expected}, found {text!r}") from None
+        if not (number > 0 and np.isfinite(number)):
+            raise argparse.ArgumentTypeError(f"must be greater than 0, found {text}")
+        return number
+
+    return parse
+
+
+def _writable(text: str) -> str:
+    """An argparse type: a file path whose directory exists, checked before training."""
+    if not Path(text).expanduser().resolve().parent.is_dir():
+        raise argparse.ArgumentTypeError(f"no directory to write {text} in")
+    return text
+
+
 def main(argv: list[str] | None = None) -> float:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    """Parse the arguments, load and check the data, train, report; the final test accuracy."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--idx", help="a directory of MNIST IDX files (default: sklearn digits)")
-    parser.add_argument("--epochs", type=int, default=12)
-    parser.add_argument("--batch", type=int, default=16)
-    parser.add_argument("--lr", type=float, default=0.01)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--epochs", type=_positive(int), default=12, help="passes over the data (12)"
+    )
+    parser.add_argument("--batch", type=_positive(int), default=16, help="images per step (16)")
+    parser.add_argument("--lr", type=_positive(float), default=0.01, help="Adam's rate (0.01)")
+    parser.add_argument("--seed", type=int, default=0, help="shuffles and initial weights (0)")
     parser.add_argument("--quick", action="store_true", help="two epochs, for a smoke test")
-    parser.add_argument("--save", help="write the trained network to this .npz checkpoint")
-    parser.add_argument("--plot", help="write a PNG of the loss curve and misclassified digits")
+    parser.add_argument(
+        "--save", type=_writable, help="write the trained network to this .npz checkpoint"
+    )
+    parser.add_argument(
+        "--plot", type=_writable, help="write a PNG of the loss curve and misclassified digits"
+    )
     args = parser.parse_args(argv)
+    rng = np.random.default_rng(args.seed)
+    try:
+        data = load(args, rng)
+    except (DataError, OSError) as e:
+        parser.exit(2, f"{parser.prog}: error: {e}\n")
     started = time.perf_counter()
-    net, history, accuracy = train(args)
+    net, history, accuracy = train(args, data, rng)
     print(f"test accuracy {accuracy:.2%} after {time.perf_counter() - started:.1f} s")
     if args.save:
         save(args.save, net)
         print(f"saved {args.save}")
     if args.plot:
-        plot(args.plot, net, history, args)
+        plot(args.plot, net, history, data[2], data[3])
     return accuracy
 
 

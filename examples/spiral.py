@@ -41,9 +41,25 @@ def loss(params: BVar[list[Array]], x: Array, y: Array) -> BVar[float]:
     return cross_entropy(logits(params, x), y) / float(len(x))
 
 
+def _positive(text: str) -> int:
+    """An argparse type: a whole number greater than zero."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, found {text!r}") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, found {number}")
+    return number
+
+
 def main(argv: list[str] | None = None) -> float:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--steps", type=int, default=2000)
+    """Fit the spiral; the training accuracy."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--steps", type=_positive, default=2000, help="steps of gradient descent (2000)"
+    )
     args = parser.parse_args(argv)
 
     rng = np.random.default_rng(0)
@@ -55,7 +71,7 @@ def main(argv: list[str] | None = None) -> float:
         np.zeros(2),
     ]
     lr = 0.5
-    for step in range(args.steps + 1):
+    for step in range(args.steps):
         if step % 500 == 0:
             value = eval_bp(lambda p: loss(p, x, y), params)
             print(f"step {step:5d}  loss {value:.4f}")
@@ -64,7 +80,7 @@ def main(argv: list[str] | None = None) -> float:
 
     probs = softmax(eval_bp(lambda p: logits(p, x), params))
     accuracy = float(np.mean(probs.argmax(axis=1) == y.argmax(axis=1)))
-    print(f"training accuracy {accuracy:.1%}")
+    print(f"training accuracy {accuracy:.1%} after {args.steps} steps")
     return accuracy
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -22,8 +24,11 @@ def blocks() -> list[tuple[str, int, str]]:
 
 
 @pytest.mark.parametrize(("page", "index", "source"), blocks())
-def test_code_block_runs(page: str, index: int, source: str) -> None:
-    """The block executes without error (its asserts are the test)."""
+def test_code_block_runs(
+    page: str, index: int, source: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The block executes without error (its asserts are the test), as a script with no args."""
+    monkeypatch.setattr(sys, "argv", [page])
     code = compile(source, f"{page}[{index}]", "exec", dont_inherit=True)  # no __future__ of ours
     exec(code, {"__name__": "docs"})
 
@@ -32,3 +37,131 @@ def test_docs_have_code_blocks() -> None:
     """The README and the getting-started page have runnable examples to check."""
     names = {page for page, _, _ in blocks()}
     assert {"README.md", "getting-started.md"} <= names
+
+
+# what ``pip install -e '.[examples]'`` brings besides the standard library
+INSTALLED = {"typedprop", "numpy", "attrs", "attr", "sklearn", "matplotlib"}
+
+
+@pytest.mark.parametrize(("page", "index", "source"), blocks())
+def test_code_block_needs_only_the_examples_install(page: str, index: int, source: str) -> None:
+    """A reader who installed ``.[examples]`` can run the block: no pytest; any other package
+    it imports (hypothesis, to test your own rules) has its install line on the page."""
+    imported = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            imported |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            imported.add(node.module.split(".")[0])
+    extra = imported - INSTALLED - sys.stdlib_module_names
+    text = (ROOT / "docs" / page).read_text() if page != "README.md" else ""
+    assert extra == set() or {f"pip install {name}" in text for name in extra} == {True}
+
+
+def shell_commands(page: Path) -> list[str]:
+    """The commands of a page's bash blocks."""
+    return re.findall(r"^```bash\n(.*?)^```", page.read_text(), re.S | re.M)
+
+
+def test_docs_home_gives_the_readme_commands() -> None:
+    """docs/index.md's demo and test commands are the README's (the demo prints a result)."""
+    readme = shell_commands(ROOT / "README.md")
+    assert readme[0].strip().endswith("examples/mnist.py")
+    assert shell_commands(ROOT / "docs" / "index.md")[:2] == readme[:2]
+
+
+def test_getting_started_trains_and_saves_a_model() -> None:
+    """One getting-started block shows a typed @model, an optimizer loop and a checkpoint."""
+    page = (ROOT / "docs" / "getting-started.md").read_text()
+    shown = ("@model", "Mat[", "Vec[", "from typedprop.optim import", "for ", "save(", "load(")
+    assert any(all(part in m.group(1) for part in shown) for m in BLOCK.finditer(page))
+
+
+def test_static_typing_says_how_to_install_mypy() -> None:
+    """The static-typing page has the install line and the plugin setting, in that order."""
+    page = (ROOT / "docs" / "static-typing.md").read_text()
+    assert page.index("pip install mypy") < page.index("plugins = typedprop.mypy_plugin")
+
+
+# what Numeric.Backprop exports (its Haddock export list), lower-case names only
+BACKPROP_EXPORTS = {
+    "backprop",
+    "evalBP",
+    "gradBP",
+    "backpropWith",
+    "evalBP0",
+    "backprop2",
+    "evalBP2",
+    "gradBP2",
+    "backpropWith2",
+    "backpropN",
+    "evalBPN",
+    "gradBPN",
+    "backpropWithN",
+    "constVar",
+    "auto",
+    "coerceVar",
+    "viewVar",
+    "setVar",
+    "overVar",
+    "sequenceVar",
+    "collectVar",
+    "previewVar",
+    "toListOfVar",
+    "isoVar",
+    "isoVar2",
+    "isoVar3",
+    "isoVarN",
+    "liftOp",
+    "liftOp1",
+    "liftOp2",
+    "liftOp3",
+    "op0",
+    "opConst",
+    "idOp",
+    "bpOp",
+    "op1",
+    "op2",
+    "op3",
+    "opCoerce",
+    "opTup",
+    "opIso",
+    "opIsoN",
+    "opLens",
+    "noGrad1",
+    "noGrad",
+    "splitBV",
+    "joinBV",
+    "zero",
+    "add",
+    "one",
+}
+
+
+def test_comparisons_names_only_what_backprop_exports() -> None:
+    """Every backprop function named in the comparisons table exists in backprop."""
+    page = (ROOT / "docs" / "comparisons.md").read_text()
+    table = page[page.index("| backprop | typedprop |") :].split("\n\n")[0]
+    named = {
+        name
+        for row in table.splitlines()[2:]
+        for name in re.findall(r"`([a-z]\w*)`", row.split("|")[1])
+    }
+    assert {"opIso", "noGrad", "liftOp1"} <= named
+    assert named - BACKPROP_EXPORTS - {"makeLenses"} == set()  # makeLenses: from lens
+
+
+def test_performance_page_speaks_to_users() -> None:
+    """Results first, commit hashes only where the runs are attributed, every target marked met
+    or missed, every script it names present; the development log lives in bench/HISTORY.md."""
+    page = (ROOT / "docs" / "performance.md").read_text()
+    body, runs = page.split("\n## The measured runs\n")
+    assert re.findall(r"\b[0-9a-f]{7}\b", body) == []
+    assert re.findall(r"`[0-9a-f]{7}`", runs)
+    section = body.split("\n## Targets\n")[1].split("\n## ")[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ")][2:]
+    assert len(rows) >= 10
+    assert all(re.search(r"\bmet\b|\*\*missed\*\*", row.split("|")[3]) for row in rows), rows
+    for script in set(re.findall(r"bench/\w+\.py", page)):
+        assert (ROOT / script).is_file(), script
+    assert "## Where the time goes" in (ROOT / "bench" / "HISTORY.md").read_text()
