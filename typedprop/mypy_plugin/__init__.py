@@ -29,7 +29,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Final
 
-from mypy.nodes import Decorator, FuncDef, TypeInfo
+from mypy.nodes import Decorator, FuncDef, OverloadedFuncDef, TypeInfo
 from mypy.options import Options
 from mypy.plugin import (
     AnalyzeTypeContext,
@@ -40,7 +40,7 @@ from mypy.plugin import (
     MethodSigContext,
     Plugin,
 )
-from mypy.types import CallableType, FunctionLike, Instance, Type, get_proper_type
+from mypy.types import CallableType, FunctionLike, Instance, Overloaded, Type, get_proper_type
 
 from typedprop.mypy_plugin._annotations import ARITY, analyze_dims, analyze_model, as_any
 from typedprop.mypy_plugin._common import (
@@ -126,8 +126,8 @@ class TypedpropPlugin(Plugin):
             hook = constructor_signature
         elif _in_linalg(fullname) and short in SHAPE_CHECKS:
             hook = lambda ctx: shape_signature(ctx, short)  # noqa: E731
-        elif self._dimension_generic(fullname):
-            hook = solve_signature
+        else:
+            hook = self._solver(fullname)
         return _signature_hook(hook) if hook else None
 
     def get_function_hook(self, fullname: str) -> Callable[[FunctionContext], Type] | None:
@@ -147,8 +147,8 @@ class TypedpropPlugin(Plugin):
             hook = rxor_signature
         elif cls == LENS and method == "__rshift__":
             hook = rshift_signature
-        elif self._dimension_generic(cls, method):
-            hook = solve_signature
+        else:
+            hook = self._solver(cls, method)
         return _signature_hook(hook) if hook else None
 
     def get_class_attribute_hook(self, fullname: str) -> Callable[[AttributeContext], Type] | None:
@@ -196,29 +196,42 @@ class TypedpropPlugin(Plugin):
             return node
         return None
 
-    def _dimension_generic(self, fullname: str, method: str | None = None) -> bool:
-        """Whether a function, a class's constructor or a method has dimension variables or
-        sums of dimensions in its signature (only those calls are the plugin's to solve; the
-        rest stay with mypy and other plugins)."""
+    def _solver(
+        self, fullname: str, method: str | None = None
+    ) -> Callable[[Any], FunctionLike] | None:
+        """``solve_signature`` for a function, a class's constructor or a method that has
+        dimension variables or sums of dimensions in its signature (only those calls are the
+        plugin's to solve; the rest stay with mypy and other plugins). The items of an overload
+        are solved quietly: which item applies is mypy's to decide."""
         if fullname.startswith(_FOREIGN):
-            return False
+            return None
         sym = self.lookup_fully_qualified(fullname)
         node: object = sym.node if sym is not None else None
         if isinstance(node, TypeInfo):
             if method is None or dimension_class(node):
-                return dimension_class(node)
+                return solve_signature if dimension_class(node) else None
             node = node.get_method(method)
         if isinstance(node, Decorator):
             node = node.func
+        if (
+            isinstance(node, OverloadedFuncDef)
+            and isinstance(node.type, Overloaded)
+            and any(_dimension_signature(item) for item in node.type.items)
+        ):
+            return lambda ctx: solve_signature(ctx, quiet=True)
         if isinstance(node, FuncDef) and isinstance(node.type, CallableType):
-            return bool(dimension_variables(node.type)) or has_sum(node.type)
-        return False
+            return solve_signature if _dimension_signature(node.type) else None
+        return None
 
     def _has(self, fullname: str, name: str) -> bool:
         """Whether the class itself has the attribute (not one its ``__getattr__`` serves)."""
         sym = self.lookup_fully_qualified(fullname)
         node = sym.node if sym is not None else None
         return not isinstance(node, TypeInfo) or node.get(name) is not None
+
+
+def _dimension_signature(sig: CallableType) -> bool:
+    return bool(dimension_variables(sig)) or has_sum(sig)
 
 
 def _captured(ctx: AnalyzeTypeContext | AttributeContext, result: Type) -> Type:

@@ -78,8 +78,12 @@ def _is_dimension(v: object) -> bool:
     return isinstance(bound, Instance) and bound.type.fullname == "builtins.int"
 
 
-def solve_signature(ctx: FunctionSigContext | MethodSigContext) -> FunctionLike:
-    """The call's signature with its dimension variables solved from the arguments."""
+def solve_signature(
+    ctx: FunctionSigContext | MethodSigContext, quiet: bool = False
+) -> FunctionLike:
+    """The call's signature with its dimension variables solved from the arguments; ``quiet``
+    (an overload's item, which may not be the one that applies) leaves a contradiction to
+    mypy instead of reporting it."""
     sig = ctx.default_signature
     int_type = ctx.api.named_generic_type("builtins.int", [])
     unknown = dimension_variables(sig)
@@ -101,6 +105,8 @@ def solve_signature(ctx: FunctionSigContext | MethodSigContext) -> FunctionLike:
     solved: dict[TypeVarId, Type] = {
         key: rebuild(f, int_type, add, rigid) for key, (f, _) in known.items()
     }
+    if problem is not None and quiet:
+        return sig
     if problem is not None:
         # the result keeps what was solved; the rest is unknown, so nothing cascades
         solved.update({key: AnyType(TypeOfAny.from_error) for key in unknown if key not in solved})
