@@ -195,7 +195,7 @@ def bare_spelling(source: str) -> str:
 
 def run_mypy(paths: list[Path], cache_dir: Path) -> Report:
     """mypy --strict with the plugin (tests/mypy/mypy.ini) over ``paths``, errors by file."""
-    stdout, stderr, _ = api.run(
+    stdout, stderr, status = api.run(
         [
             "--config-file",
             str(MYPY_CONFIG),
@@ -206,12 +206,11 @@ def run_mypy(paths: list[Path], cache_dir: Path) -> Report:
             *map(str, paths),
         ]
     )
-    assert "INTERNAL ERROR" not in stdout + stderr, stdout + stderr
+    assert status in (0, 1) and "INTERNAL ERROR" not in stdout + stderr, stdout + stderr
     report: Report = {p.name: [] for p in paths}
     for line in stdout.splitlines():
         if m := MYPY_LINE.match(line):
-            report[Path(m["file"]).name].append((int(m["line"]), m["msg"].strip()))
-    assert not stderr.strip(), stderr
+            report.setdefault(Path(m["file"]).name, []).append((int(m["line"]), m["msg"].strip()))
     return report
 
 
@@ -235,11 +234,14 @@ def pyright_result(process: subprocess.Popen[str], paths: list[Path]) -> Report:
         data = json.loads(stdout)
     except json.JSONDecodeError:
         raise AssertionError(f"basedpyright gave no report: {stdout}{stderr}") from None
+    assert process.returncode in (0, 1), f"basedpyright failed: {stdout}{stderr}"
+    assert data["summary"]["filesAnalyzed"] == len(paths), data["summary"]
     report: Report = {p.name: [] for p in paths}
     for d in data["generalDiagnostics"]:
         if d["severity"] == "error":
             text = " ".join(d["message"].split())
-            report[Path(d["file"]).name].append((d["range"]["start"]["line"] + 1, text))
+            line = d["range"]["start"]["line"] + 1
+            report.setdefault(Path(d["file"]).name, []).append((line, text))
     return report
 
 
