@@ -4,7 +4,7 @@ keeps a failing hook from crashing mypy, and the helper that builds the library'
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 from mypy.errorcodes import ErrorCode
 from mypy.nodes import TypeInfo
@@ -17,6 +17,7 @@ from mypy.types import (
     TupleType,
     Type,
     TypeOfAny,
+    TypeVarType,
     get_proper_type,
 )
 
@@ -118,10 +119,54 @@ def unwrap(t: Type) -> tuple[Instance | None, bool]:
     return None, False
 
 
+def fail_for_good(ctx: Any, message: str, code: ErrorCode) -> None:
+    """Report an error that stands whatever mypy is trying at the moment.
+
+    mypy checks ``a @ b`` by trying ``a.__matmul__(b)`` and then ``b.__rmatmul__(a)`` while
+    it holds back errors, and an attempt that reported one counts as failed: the expression
+    would become ``Any`` and the ``Any`` would cascade (``Returning Any from function...``).
+    The mismatch is a fact about the operands, not about the attempt, so it is reported past
+    the held-back list and the attempt succeeds with the type the user meant.
+    """
+    errors = getattr(ctx.api, "errors", None)
+    stack = getattr(errors, "_watchers", None)
+    if not isinstance(stack, list):
+        ctx.api.fail(message, ctx.context, code=code)
+        return
+    held = stack[:]
+    del stack[:]
+    try:
+        ctx.api.fail(message, ctx.context, code=code)
+    finally:
+        stack[:] = held
+
+
+def is_dimension(v: object) -> bool:
+    """Whether a type variable is a dimension (bound to ``int``)."""
+    if not isinstance(v, TypeVarType):
+        return False
+    bound = get_proper_type(v.upper_bound)
+    return isinstance(bound, Instance) and bound.type.fullname == "builtins.int"
+
+
+def erase_dimensions(sig: CallableType) -> CallableType:
+    """``sig`` with its dimension variables unknown: after the plugin reported that the
+    arguments' dimensions clash, the call is still checked for everything else (a vector where
+    a matrix goes), and its result keeps its kind."""
+    from mypy.expandtype import expand_type  # not at the top: it must load after mypy.types
+
+    dims = [v for v in sig.variables if is_dimension(v)]
+    out = expand_type(sig, {v.id: AnyType(TypeOfAny.from_error) for v in dims})
+    assert isinstance(out, CallableType)
+    return out.copy_modified(variables=[v for v in sig.variables if v not in dims])
+
+
 def accept_anything(sig: CallableType, ret: Type | None = None) -> CallableType:
     """``sig`` made to accept any arguments, after the plugin reported its one error about them;
     its result is ``ret`` (what the user meant, so nothing cascades) or ``Any``."""
     anything = AnyType(TypeOfAny.from_error)
     return sig.copy_modified(
-        arg_types=[anything] * len(sig.arg_types), ret_type=ret or anything, variables=[]
+        arg_types=[anything] * len(sig.arg_types),
+        ret_type=ret if ret is not None else anything,
+        variables=[],
     )

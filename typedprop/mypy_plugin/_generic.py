@@ -43,7 +43,15 @@ from mypy.types import (
     get_proper_type,
 )
 
-from typedprop.mypy_plugin._common import ADD, DIM_MISMATCH, Types, accept_anything, unwrap
+from typedprop.mypy_plugin._common import (
+    ADD,
+    DIM_MISMATCH,
+    Types,
+    accept_anything,
+    fail_for_good,
+    is_dimension,
+    unwrap,
+)
 from typedprop.mypy_plugin._dims import (
     Form,
     form,
@@ -60,22 +68,15 @@ Equation = tuple[Form, Form, str]  # the parameter's side, the argument's side, 
 
 def dimension_variables(sig: CallableType) -> dict[TypeVarId, TypeVarType]:
     """The signature's own type variables that are dimensions (bound to ``int``)."""
-    return {v.id: v for v in sig.variables if isinstance(v, TypeVarType) and _is_dimension(v)}
+    return {v.id: v for v in sig.variables if isinstance(v, TypeVarType) and is_dimension(v)}
 
 
 def dimension_class(info: TypeInfo) -> bool:
     """Whether a class is generic in dimensions, or has sums of them in its fields."""
-    return any(_is_dimension(v) for v in info.defn.type_vars) or any(
+    return any(is_dimension(v) for v in info.defn.type_vars) or any(
         isinstance(sym.node, Var) and sym.node.type is not None and has_sum(sym.node.type)
         for sym in info.names.values()
     )
-
-
-def _is_dimension(v: object) -> bool:
-    if not isinstance(v, TypeVarType):
-        return False
-    bound = get_proper_type(v.upper_bound)
-    return isinstance(bound, Instance) and bound.type.fullname == "builtins.int"
 
 
 def solve_signature(
@@ -115,7 +116,7 @@ def solve_signature(
     out = out.copy_modified(variables=[v for v in sig.variables if v.id not in solved])
     if problem is not None:
         message = f"Dimension mismatch in {_callee(ctx)}: {problem}"
-        ctx.api.fail(message, ctx.context, code=DIM_MISMATCH)
+        fail_for_good(ctx, message, DIM_MISMATCH)
         return accept_anything(out, normalize(out.ret_type, int_type))
     result = normalize(out, int_type)
     assert isinstance(result, CallableType)

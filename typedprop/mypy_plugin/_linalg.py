@@ -28,6 +28,8 @@ from typedprop.mypy_plugin._common import (
     VEC,
     Types,
     accept_anything,
+    erase_dimensions,
+    fail_for_good,
     is_bvar,
     unwrap,
 )
@@ -81,8 +83,9 @@ def shape_signature(ctx: FunctionSigContext, short: str) -> FunctionLike:
         message = f"Dimension mismatch in {short}: {show(x)} needs a 1 there"
     if message is None:
         return sig
-    ctx.api.fail(message, ctx.context, code=DIM_MISMATCH)
-    return accept_anything(sig)  # the function hook gives the result its type
+    fail_for_good(ctx, message, DIM_MISMATCH)
+    # the function hook gives the result its type; unrow/uncol's 1 is a literal, not a variable
+    return erase_dimensions(sig) if short in SQUARE else accept_anything(sig)
 
 
 def _int(ctx: FunctionSigContext | FunctionContext) -> Instance:
@@ -123,11 +126,8 @@ def pair_signature(ctx: FunctionSigContext, short: str) -> FunctionLike:
             message = f"Dimension mismatch in cross: {show(a)} cross {show(b)}; needs Vec[3]"
     if message is None:
         return sig
-    ctx.api.fail(message, ctx.context, code=DIM_MISMATCH)
-    if short not in LOSSES:
-        return accept_anything(sig)  # the function hook gives the result its type
-    types = Types(ctx.api.named_generic_type)
-    return accept_anything(sig, types.bvar(types.float(), is_bvar(left) or is_bvar(right)))
+    fail_for_good(ctx, message, DIM_MISMATCH)
+    return erase_dimensions(sig)  # the function hook (or the loss's own type) gives the result
 
 
 # --- result types of typedprop.linalg's functions ---
@@ -340,14 +340,19 @@ def _reshape(kind: str) -> Callable[[FunctionContext], Type]:
     return hook
 
 
-def _of_matrix(result: Callable[[Types, Instance], Type]) -> Callable[[FunctionContext], Type]:
-    """Functions of one matrix (inv, det, take_diag, chol, svd, cov...): the result's type."""
+def _of_matrix(
+    result: Callable[[Types, Instance], Type], square: bool = True
+) -> Callable[[FunctionContext], Type]:
+    """Functions of one (square) matrix (inv, det, take_diag, chol, svd...): the result's
+    type; of a matrix that is not square (reported by ``shape_signature``), an unknown size."""
 
     def hook(ctx: FunctionContext) -> Type:
         found = _one(ctx, MAT)
         if found is None:
             return ctx.default_return_type
         x, wrap = found
+        if square and differ(x.args[0], x.args[1]):
+            x = x.copy_modified(args=[AnyType(TypeOfAny.special_form)] * 2)
         return _types(ctx).bvar(result(_types(ctx), x), wrap)
 
     return hook
@@ -461,7 +466,7 @@ FUNCTIONS: Final[dict[str, Callable[[FunctionContext], Type]]] = {
         "lndet": _of_matrix(lambda t, x: t.float()),
         "take_diag": _of_matrix(lambda t, x: t.vec(x.args[0])),
         "eigenvalues": _of_matrix(lambda t, x: t.vec(x.args[0])),
-        "svd": _of_matrix(_svd_size),
+        "svd": _of_matrix(_svd_size, square=False),
         "diag": _diag,
         "dot": _pair("dot"),
         "cross": _pair("cross"),

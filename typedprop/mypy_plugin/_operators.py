@@ -12,9 +12,9 @@ from mypy.types import FunctionLike, Instance, Type
 from typedprop.mypy_plugin._common import (
     DIM_MISMATCH,
     MAT,
-    VEC,
     Types,
     accept_anything,
+    fail_for_good,
     unwrap,
 )
 from typedprop.mypy_plugin._dims import differ, show
@@ -48,9 +48,11 @@ def operator_signature(ctx: MethodSigContext, method: str) -> FunctionLike:
         return sig
     a, b, wrap = found
     # once per overload item: mypy drops the repeats of one message at one place
-    ctx.api.fail(
-        f"Dimension mismatch in {op}: {show(a)} {op} {show(b)}", ctx.context, code=DIM_MISMATCH
-    )
+    message = f"Dimension mismatch in {op}: {show(a)} {op} {show(b)}"
+    if method in _REFLECTED:
+        ctx.api.fail(message, ctx.context, code=DIM_MISMATCH)
+    else:
+        fail_for_good(ctx, message, DIM_MISMATCH)
     types = Types(ctx.api.named_generic_type)
     return accept_anything(sig, types.bvar(meant(types, op, a, b), wrap))
 
@@ -72,13 +74,15 @@ def clash(op: str, left: Type, right: Type) -> tuple[Instance, Instance, bool] |
 
 
 def meant(types: Types, op: str, a: Instance, b: Instance) -> Type:
-    """The result ``a op b`` would have had if its dimensions agreed."""
-    if op != "@":
-        return b if a.type.fullname == VEC and b.type.fullname == MAT else a
-    if a.type.fullname == MAT and b.type.fullname == MAT:
-        return types.mat(a.args[0], b.args[1])
-    if a.type.fullname == MAT:
-        return types.vec(a.args[0])
-    if b.type.fullname == MAT:
-        return types.vec(b.args[1])
-    return types.float()
+    """The kind of result ``a op b`` would have had (a vector, a matrix, a number), with its
+    dimensions unknown: the mistake is reported once, and nothing downstream clashes with a
+    guess at what was meant."""
+    if op == "@":
+        if a.type.fullname == MAT and b.type.fullname == MAT:
+            return types.mat(None, None)
+        if MAT in (a.type.fullname, b.type.fullname):
+            return types.vec(None)
+        return types.float()
+    if MAT in (a.type.fullname, b.type.fullname):
+        return types.mat(None, None)
+    return types.vec(None)

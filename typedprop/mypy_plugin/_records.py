@@ -26,7 +26,7 @@ from mypy.types import (
 )
 from mypy.typevars import fill_typevars
 
-from typedprop.mypy_plugin._common import BVAR, LENS, LENS_MISMATCH, Types
+from typedprop.mypy_plugin._common import BVAR, LENS, LENS_MISMATCH, Types, fail_for_good
 from typedprop.mypy_plugin._dims import normalize
 
 _META: Final = "typedprop"
@@ -177,7 +177,7 @@ def _lens_signature(
     sig = ctx.default_signature
     view, problem = view_of(expr, source)
     if problem is not None:
-        ctx.api.fail(problem, ctx.context, code=LENS_MISMATCH)
+        fail_for_good(ctx, problem, LENS_MISMATCH)
         view = AnyType(TypeOfAny.from_error)
     if view is None:
         return sig
