@@ -229,6 +229,21 @@ class BVar(Generic[T_co]):
     def __bool__(self) -> bool:
         return bool(deep_value(self))
 
+    if not TYPE_CHECKING:  # a run-time message only: checkers keep reporting unknown names
+
+        def __getattr__(self, name: str) -> Any:
+            """``x.weight`` on a ``BVar`` of a record is a mistake whose fix is a lens."""
+            if name[:1] == "_":
+                raise AttributeError(name)
+            record = type(deep_value(self))
+            if name in getattr(record, "_tp_lenses_", {}):
+                raise AttributeError(
+                    f"'BVar' object has no attribute {name!r}: to read the field {name!r} of "
+                    f"a BVar of {record.__qualname__}, use a lens, x ^ {record.__qualname__}"
+                    f".{name} (or split_bv(x).{name})"
+                )
+            raise AttributeError(f"'BVar' object has no attribute {name!r}")
+
 
 def deep_value(x: Any) -> Any:
     """``x`` with every layer of ``BVar`` (one per enclosing call) taken off."""

@@ -339,12 +339,27 @@ def _is_number(s: object) -> bool:
     return isinstance(s, int | float | np.number) and not isinstance(s, bool)
 
 
+def _same_class(self: Any, other: Any) -> bool:
+    """Whether ``other`` is a record of ``self``'s class; a record of an older definition of
+    that class (a notebook cell run twice) is an error that says so, not a bare ``TypeError``."""
+    if type(other) is type(self):
+        return True
+    theirs = type(other)
+    if theirs in _INFO and theirs.__qualname__ == type(self).__qualname__:
+        raise TypeError(
+            f"cannot combine two {theirs.__qualname__} records made by two different "
+            f"definitions of the class {theirs.__qualname__} (was its cell or module run "
+            f"again?); make both with the current definition"
+        )
+    return False
+
+
 def _add(self: Any, other: Any) -> Any:
-    return _combine(operator.add, self, other) if type(other) is type(self) else NotImplemented
+    return _combine(operator.add, self, other) if _same_class(self, other) else NotImplemented
 
 
 def _sub(self: Any, other: Any) -> Any:
-    return _combine(operator.sub, self, other) if type(other) is type(self) else NotImplemented
+    return _combine(operator.sub, self, other) if _same_class(self, other) else NotImplemented
 
 
 def _neg(self: Any) -> Any:

@@ -19,8 +19,20 @@ e9 = hstack(m23, m32)  # E: Dimension mismatch in hstack: Mat[2, 3] hstack Mat[3
 e10 = dot(a4, a3)  # E: Dimension mismatch in dot: Vec[4] dot Vec[3]  [dim-mismatch]
 e11 = cross(a3, a4)  # E: Dimension mismatch in cross: Vec[3] cross Vec[4]  [dim-mismatch]
 e12 = inv(m32)  # E: Dimension mismatch in inv: Mat[3, 2] is not square  [dim-mismatch]
-after = e1 + 1.0  # an error is Any: nothing cascades from it
-reveal_type(after)  # N: Revealed type is "Any"
+after = e1 + 1.0  # a mismatch keeps its kind, with unknown dimensions: nothing cascades
+reveal_type(after)  # N: Revealed type is "typedprop.linalg._types.Mat[Any, Any]"
+
+
+def returned(a: Mat[Literal[2], Literal[3]], b: Vec[Literal[4]]) -> Vec[Literal[2]]:
+    return a @ b  # E: Dimension mismatch in @: Mat[2, 3] @ Vec[4]  [dim-mismatch]
+
+
+def returned_dot(a: Vec[Literal[2]], b: Vec[Literal[4]]) -> float:
+    return dot(a, b)  # E: Dimension mismatch in dot: Vec[2] dot Vec[4]  [dim-mismatch]
+
+
+def returned_inv(a: Mat[Literal[2], Literal[3]]) -> Mat[Literal[3], Literal[3]]:
+    return inv(a)  # E: Dimension mismatch in inv: Mat[2, 3] is not square  [dim-mismatch]
 
 
 def bvars(x: BVar[Vec[Literal[3]]], w: BVar[Mat[Literal[2], Literal[4]]]) -> None:

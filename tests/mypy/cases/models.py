@@ -39,7 +39,7 @@ reveal_type(net.weight1)  # N: Revealed type is "typedprop.linalg._types.Mat[Lit
 reveal_type(Network.weight1)  # N: Revealed type is "typedprop.lens.Lens[tests.mypy.cases.models.Network, typedprop.linalg._types.Mat[Literal[20], Literal[100]]]"
 reveal_type(Network.bias1)  # N: Revealed type is "typedprop.lens.Lens[tests.mypy.cases.models.Network, typedprop.linalg._types.Vec[Literal[20]]]"
 reveal_type(net ^ Network.bias1)  # N: Revealed type is "typedprop.linalg._types.Vec[Literal[20]]"
-reveal_type(Stack.first >> Layer.weight)  # N: Revealed type is "typedprop.lens.Lens[tests.mypy.cases.models.Stack, typedprop.linalg._types.Mat[Any, Any]]"  # E: Access to generic instance variables via class is ambiguous  [misc]
+reveal_type(Stack.first >> Layer.weight)  # N: Revealed type is "typedprop.lens.Lens[tests.mypy.cases.models.Stack, typedprop.linalg._types.Mat[Literal[2], Literal[3]]]"
 reveal_type(net - 0.1 * net)  # N: Revealed type is "tests.mypy.cases.models.Network"
 reveal_type(net + net)  # N: Revealed type is "tests.mypy.cases.models.Network"
 reveal_type(-net)  # N: Revealed type is "tests.mypy.cases.models.Network"
@@ -48,7 +48,7 @@ bad4 = net + 1.0  # E: Unsupported operand types for + ("Network" and "float")  
 bad5 = net * net  # E: Unsupported operand types for * ("Network" and "Network")  [operator]
 layer: Layer[3, 2] = Layer(zeros(2, 3), zeros(2))
 reveal_type(layer.weight)  # N: Revealed type is "typedprop.linalg._types.Mat[Literal[2], Literal[3]]"
-bad6: Layer[3, 2] = Layer(zeros(3, 3), zeros(2))  # E: Argument 1 to "Layer" has incompatible type "Mat[Literal[3], Literal[3]]"; expected "Mat[Literal[2], Literal[3]]"  [arg-type]
+bad6: Layer[3, 2] = Layer(zeros(3, 3), zeros(2))  # E: Dimension mismatch in "Layer": O is 3 from argument "weight" (Mat[3, 3]) but 2 from argument "bias" (Vec[2])  [dim-mismatch]
 
 
 def run(n: BVar[Network], x: BVar[Vec[100]]) -> BVar[Vec[20]]:

@@ -1,0 +1,24 @@
+"""A model whose weight array is built transposed."""
+
+from typing import Literal
+
+import numpy as np
+
+from typedprop import model
+from typedprop.linalg import Mat, Vec
+
+
+@model
+class Layer:
+    weight: Mat[Literal[3], Literal[5]]
+    bias: Vec[Literal[3]]
+
+
+def main() -> None:
+    rng = np.random.default_rng(0)
+    layer = Layer(Mat(rng.normal(size=(5, 3))), Vec(np.zeros(3)))  # mistake(runtime): 5 by 3
+    print(layer)
+
+
+if __name__ == "__main__":
+    main()
