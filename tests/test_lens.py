@@ -10,7 +10,7 @@ from hypothesis import given
 from numpy.typing import NDArray
 
 import typedprop as tp
-from typedprop import Backprop, BVar, Lens, auto, model
+from typedprop import Backprop, BVar, Lens, LensError, auto, grad_bp, model
 from typedprop.functions import sum_elements
 from typedprop.testing import arrays, check_grad, well_floats
 
@@ -217,3 +217,51 @@ def test_set_on_a_field_lens_validates() -> None:
     """Setting a field through its lens runs the record's checks."""
     with pytest.raises(tp.FieldTypeError):
         INNER_W.set(Inner(np.ones(1), 1.0), 3.0)  # type: ignore[arg-type]
+
+
+@model
+class _Enc:
+    weight: np.ndarray
+
+
+@model
+class _Dec:
+    weight: np.ndarray
+
+
+@model
+class _AutoEncoder:
+    enc: _Enc
+    dec: _Dec
+
+
+def _auto_encoder() -> _AutoEncoder:
+    return _AutoEncoder(_Enc(np.ones(2)), _Dec(np.ones(3)))
+
+
+def test_a_field_lens_refuses_a_record_of_another_class() -> None:
+    """A lens of one record applied to another, even one with a field of the same name, is a
+    LensError naming both, never the other record's field (a silent wrong answer); mypy with
+    the plugin reports each of these lines as [lens-mismatch] too."""
+    ae = _auto_encoder()
+    with pytest.raises(LensError, match=r"_Enc.weight views a field of _Enc, .* type _Dec"):
+        ae ^ (_AutoEncoder.dec >> _Enc.weight)  # type: ignore[lens-mismatch]
+    with pytest.raises(LensError, match=r"applied to a value of type _AutoEncoder"):
+        ae ^ _Enc.weight  # type: ignore[lens-mismatch]
+    with pytest.raises(LensError, match=r"_Enc.weight views a field of _Enc"):
+        grad_bp(lambda a: sum_elements(a ^ (_AutoEncoder.dec >> _Enc.weight)), ae)  # type: ignore[lens-mismatch]
+
+
+def test_field_lenses_of_the_right_record_still_view_and_differentiate() -> None:
+    ae = _auto_encoder()
+    g = grad_bp(lambda a: sum_elements(a ^ (_AutoEncoder.dec >> _Dec.weight)), ae)
+    np.testing.assert_array_equal(g.dec.weight, np.ones(3))
+    np.testing.assert_array_equal(g.enc.weight, np.zeros(2))
+
+
+def test_field_access_on_a_bvar_of_a_record_shows_the_lens_to_use() -> None:
+    """x.weight inside a differentiable function is an error whose message gives the fix."""
+    with pytest.raises(AttributeError, match=r"use a lens, x \^ _Enc.weight"):
+        grad_bp(lambda e: sum_elements(e.weight), _Enc(np.ones(2)))  # type: ignore[attr-defined]
+    with pytest.raises(AttributeError, match=r"'BVar' object has no attribute 'nothing'"):
+        grad_bp(lambda x: x.nothing, 1.0)  # type: ignore[attr-defined]

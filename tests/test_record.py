@@ -312,3 +312,21 @@ def test_an_unresolvable_annotation_is_an_error_not_a_skipped_check() -> None:
 
     with pytest.raises(tp.FieldTypeError, match=r"Broken\.w: cannot resolve its annotation"):
         Broken(np.ones(1))
+
+
+def test_records_of_two_definitions_of_a_class_say_so() -> None:
+    """A notebook cell run twice defines the class anew; mixing old and new records is an
+    error that names the cause, not "unsupported operand type(s)"."""
+
+    def define() -> type[Any]:
+        @model
+        class Net:
+            w: float
+
+        return Net
+
+    old, new = define(), define()
+    with pytest.raises(TypeError, match="two different definitions of the class"):
+        old(1.0) - new(1.0)
+    with pytest.raises(TypeError, match="two different definitions of the class"):
+        old(1.0) + new(1.0)

@@ -33,6 +33,7 @@ from typedprop.errors import CheckpointError as CheckpointError
 from typedprop.errors import EscapedBVarError as EscapedBVarError
 from typedprop.errors import FieldTypeError as FieldTypeError
 from typedprop.errors import GradientCheckError as GradientCheckError
+from typedprop.errors import LensError as LensError
 from typedprop.errors import MissingInstanceError as MissingInstanceError
 from typedprop.errors import NonScalarOutputError as NonScalarOutputError
 from typedprop.errors import ShapeError as ShapeError
@@ -67,6 +68,7 @@ __all__ = [
     "CheckpointError",
     "EscapedBVarError",
     "FieldTypeError",
+    "LensError",
     "GradientCheckError",
     "Lens",
     "MissingInstanceError",

@@ -12,6 +12,7 @@ __all__ = [
     "FieldTypeError",
     "EscapedBVarError",
     "GradientCheckError",
+    "LensError",
     "MissingInstanceError",
     "NonScalarOutputError",
     "ShapeError",
@@ -45,6 +46,10 @@ class GradientCheckError(TypedpropError, AssertionError):
 
 class FieldTypeError(TypedpropError, TypeError):
     """A ``@model`` record built with a field value of the wrong kind."""
+
+
+class LensError(TypedpropError, TypeError):
+    """A lens applied to a value it does not look into (a field lens of another record type)."""
 
 
 class CheckpointError(TypedpropError, ValueError):

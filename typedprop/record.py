@@ -42,7 +42,7 @@ import numpy as np
 
 from typedprop import classes
 from typedprop._core import _CONST, BVar, Op, _apply_n, _Partial, deep_value, materialize
-from typedprop.errors import FieldTypeError, ShapeError
+from typedprop.errors import FieldTypeError, LensError, ShapeError
 from typedprop.lens import Lens
 
 __all__ = ["fields_of", "is_model", "join_bv", "model", "split_bv", "static"]
@@ -387,7 +387,8 @@ class _FieldLens(Lens[S, T]):
         self.info = info
         self.field = name
         super().__init__(
-            operator.attrgetter(name),
+            # the slot's own getter: it refuses, at no cost, a record of another class
+            _slot(info.cls, name).__get__,
             lambda s, a: attrs.evolve(cast(Any, s), **{name: a}),
             name=f"{info.cls.__qualname__}.{name}",
         )
@@ -397,8 +398,32 @@ class _FieldLens(Lens[S, T]):
 
     def _view_var(self, s: BVar[S]) -> BVar[T]:
         if self.field in self.info.statics:
-            return BVar(getattr(deep_value(s), self.field), _CONST)
-        return super()._view_var(s)
+            return BVar(self.view(deep_value(s)), _CONST)
+        try:
+            return super()._view_var(s)
+        except TypeError as e:
+            raise self._refuse(deep_value(s)) or e from e
+
+    def view(self, s: S) -> T:
+        """The field of ``s``."""
+        try:
+            return self._get(s)
+        except TypeError as e:
+            raise self._refuse(s) or e from e
+
+    def __rxor__(self, s: Any) -> Any:  # s ^ lens
+        return self._view_var(s) if type(s) is BVar else self.view(s)
+
+    def _refuse(self, s: object) -> LensError | None:
+        """The error for a record of another class, or ``None`` (then the error was another)."""
+        cls = self.info.cls
+        if isinstance(s, cls):
+            return None
+        return LensError(
+            f"the lens {self.name} views a field of {cls.__qualname__}, but was applied to a "
+            f"value of type {type(s).__qualname__}; reach a field of a nested record through "
+            f"its parent (Parent.child >> {cls.__qualname__}.{self.field})"
+        )
 
     def _view_vjp(self, g: Any, ans: Any, s: Any) -> Any:
         return _Partial(s, _assemble_fields, {self.field: g})
