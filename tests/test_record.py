@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 import attrs
 import numpy as np
@@ -13,7 +13,9 @@ from numpy.typing import NDArray
 
 import typedprop as tp
 from typedprop import BVar, auto, model, static
+from typedprop.errors import ShapeError
 from typedprop.functions import sum_elements, tanh
+from typedprop.linalg import Mat, Vec, zeros
 from typedprop.testing import arrays, check_grad, well_floats
 
 from .trees import close
@@ -330,3 +332,48 @@ def test_records_of_two_definitions_of_a_class_say_so() -> None:
         old(1.0) - new(1.0)
     with pytest.raises(TypeError, match="two different definitions of the class"):
         old(1.0) + new(1.0)
+
+
+_I = TypeVar("_I", bound=int)
+_O = TypeVar("_O", bound=int)
+
+
+@model
+class _Dense(Generic[_I, _O]):
+    weight: Mat[_O, _I]
+    bias: Vec[_O]
+
+
+def _dense(i: int, o: int) -> _Dense[Any, Any]:
+    return _Dense(zeros(o, i), zeros(o))
+
+
+@model
+class _TwoLayers:
+    first: _Dense[Literal[4], Literal[10]]
+    second: _Dense[Literal[10], Literal[3]]
+
+
+@model
+class _Tower(Generic[_I]):
+    first: _Dense[_I, Literal[8]]
+    second: _Dense[Literal[8], _I]
+
+
+def test_a_generic_record_field_is_checked_against_its_arguments() -> None:
+    """A Dense[10, 3] field refuses a 3 -> 10 layer (it was accepted silently), naming the
+    field whose annotation fixed the size."""
+    _TwoLayers(_dense(4, 10), _dense(10, 3))
+    with pytest.raises(
+        ShapeError,
+        match=r"_Dense.weight: expected Mat\[_O, _I\] \(_O = 3 from "
+        r"_TwoLayers.second: _Dense\[10, 3\]\), got Mat\[10, 3\]",
+    ):
+        _TwoLayers(_dense(4, 10), _dense(3, 10))
+
+
+def test_a_generic_records_arguments_bind_the_enclosing_records_variables() -> None:
+    """In Tower[I], first: Dense[I, 8] and second: Dense[8, I] must agree on I."""
+    _Tower(_dense(5, 8), _dense(8, 5))
+    with pytest.raises(ShapeError, match=r"_O = 5 from _Tower.first\), got Mat\[6, 8\]"):
+        _Tower(_dense(5, 8), _dense(8, 6))

@@ -243,7 +243,46 @@ def _check_field(
     checked = target is np.ndarray or (isinstance(target, type) and target in _INFO)
     if checked and not isinstance(v, target):
         raise FieldTypeError(_field_message(cls, name, _type_name(hint), v))
+    if origin in _INFO and get_args(hint):
+        _check_arguments(f"{cls.__qualname__}.{name}", hint, v, bindings)
     return v
+
+
+def _check_arguments(where: str, hint: Any, v: Any, bindings: dict[Any, tuple[int, str]]) -> None:
+    """A generic record in a field annotated with its arguments (``l2: Layer[10, 3]``): its
+    dimensions agree with them, and with the enclosing record's own dimension variables
+    (``Layer[I, 16]`` binds ``I``)."""
+    sub = _INFO[get_origin(hint)]
+    pairs = list(zip(getattr(sub.cls, "__parameters__", ()), get_args(hint), strict=False))
+    seeded: dict[Any, tuple[int, str]] = {}
+    for param, arg in pairs:
+        d = _literal_dim(arg)
+        if d is not None:
+            seeded[param] = (d, f"{where}: {_hint_text(hint)}")
+        elif arg in bindings:
+            seeded[param] = bindings[arg]
+    hints = sub.annotations()
+    for n in sub.names:
+        if n in hints:
+            _check_field(sub.cls, n, hints[n], getattr(v, n), seeded)
+    for param, arg in pairs:
+        if isinstance(arg, TypeVar) and arg not in bindings and param in seeded:
+            bindings[arg] = (seeded[param][0], where)
+
+
+def _literal_dim(a: Any) -> int | None:
+    """``3`` from ``3`` or ``Literal[3]`` (a record's dimension argument)."""
+    if get_origin(a) is typing.Literal and len(get_args(a)) == 1:
+        a = get_args(a)[0]
+    return a if isinstance(a, int) and not isinstance(a, bool) else None
+
+
+def _hint_text(hint: Any) -> str:
+    args = ", ".join(
+        str(_literal_dim(a) if _literal_dim(a) is not None else getattr(a, "__name__", a))
+        for a in get_args(hint)
+    )
+    return f"{get_origin(hint).__qualname__}[{args}]"
 
 
 def _type_name(hint: Any) -> str:
