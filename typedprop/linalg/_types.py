@@ -520,7 +520,7 @@ class Mat(_Static, Generic[M, N], metaclass=_DimMeta):
     def __truediv__(self, other: Mat[M, N] | Vec[N] | float) -> Mat[M, N]:
         return self._binary(other, np.divide, "/", False)  # type: ignore[no-any-return]
 
-    def __rtruediv__(self, other: float) -> Mat[M, N]:  # other / self
+    def __rtruediv__(self, other: Vec[N] | float) -> Mat[M, N]:  # other / self
         return self._binary(other, np.divide, "/", True)  # type: ignore[no-any-return]
 
     def __pow__(self, other: float) -> Mat[M, N]:
