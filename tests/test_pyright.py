@@ -1,7 +1,8 @@
 """pyright (Pylance's checker, from PyPI as basedpyright) in the project's standard mode, in one
-run: ``typedprop/`` and the portable-spelling programs (tests/pyright/portable.py) get no error
-at all, and each deliberate mistake in tests/pyright/mistakes.py gets the error its ``# E:``
-comment names, and nothing else does. The portable programs also run."""
+run: ``typedprop/``, the portable-spelling programs (tests/pyright/portable.py) and the example
+of docs/static-typing.md's pyright section get no error at all, and each deliberate mistake in
+tests/pyright/mistakes.py gets the error its ``# E:`` comment names, and nothing else does. The
+portable programs also run (the docs example runs in tests/test_docs.py)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import runpy
 import shutil
 import subprocess
 import sys
+import tempfile
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 PORTABLE = ROOT / "tests" / "pyright" / "portable.py"
 MISTAKES = ROOT / "tests" / "pyright" / "mistakes.py"
+DOCS = ROOT / "docs" / "static-typing.md"
 EXPECT = re.compile(r"#\s*E:\s*(.*?)\s*$")
 
 
@@ -28,29 +31,45 @@ def _pyright() -> str | None:
     return str(here) if here.exists() else shutil.which("basedpyright")
 
 
+def docs_example() -> str:
+    """The python blocks of the docs' pyright section, as one program."""
+    text = DOCS.read_text()
+    section = text[text.index("## pyright / VS Code") :]
+    section = section[: section.index("\n## ", 1)]
+    return "\n".join(re.findall(r"^```python\n(.*?)^```", section, re.S | re.M))
+
+
+def _where(path: str, docs: Path) -> str:
+    p = Path(path).resolve()
+    return "docs example" if p == docs.resolve() else str(p.relative_to(ROOT))
+
+
 @cache
 def diagnostics() -> tuple[tuple[str, int, str, str], ...]:
     """(file, line, severity, message) of one basedpyright run over the library and the cases."""
     exe = _pyright()
     if exe is None:
         pytest.fail("basedpyright is not installed: pip install -e '.[test]'")
-    out = subprocess.run(
-        [exe, "--outputjson", "typedprop", str(PORTABLE), str(MISTAKES)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    report: dict[str, Any] = json.loads(out.stdout)
-    return tuple(
-        (
-            str(Path(d["file"]).resolve().relative_to(ROOT)),
-            d["range"]["start"]["line"] + 1,
-            d["severity"],
-            d["message"],
+    with tempfile.TemporaryDirectory() as tmp:
+        docs = Path(tmp) / "docs_example.py"
+        docs.write_text(docs_example())
+        out = subprocess.run(
+            [exe, "--outputjson", "typedprop", str(PORTABLE), str(MISTAKES), str(docs)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600,
         )
-        for d in report["generalDiagnostics"]
-    )
+        report: dict[str, Any] = json.loads(out.stdout)
+        return tuple(
+            (
+                _where(d["file"], docs),
+                d["range"]["start"]["line"] + 1,
+                d["severity"],
+                d["message"],
+            )
+            for d in report["generalDiagnostics"]
+        )
 
 
 def errors_in(prefix: str) -> list[str]:
@@ -69,6 +88,12 @@ def test_portable_programs_have_no_pyright_error_and_run() -> None:
     error (every assert_type holds) and the program runs."""
     assert errors_in("tests/pyright/portable.py") == []
     runpy.run_path(str(PORTABLE))
+
+
+def test_the_docs_pyright_example_has_no_pyright_error() -> None:
+    """The example docs/static-typing.md shows pyright users type-checks clean."""
+    assert "class Network(Model)" in docs_example()
+    assert errors_in("docs example") == []
 
 
 def test_each_mistake_gets_its_error_and_nothing_else_does() -> None:
