@@ -2,7 +2,7 @@
 run: ``typedprop/``, the portable-spelling programs (tests/pyright/portable.py) and the example
 of docs/static-typing.md's pyright section get no error at all, and each deliberate mistake in
 tests/pyright/mistakes.py gets the error its ``# E:`` comment names, and nothing else does. The
-portable programs also run (the docs example runs in tests/test_docs.py)."""
+portable programs also run, and pass plain mypy (the docs example runs in tests/test_docs.py)."""
 
 from __future__ import annotations
 
@@ -88,6 +88,20 @@ def test_portable_programs_have_no_pyright_error_and_run() -> None:
     error (every assert_type holds) and the program runs."""
     assert errors_in("tests/pyright/portable.py") == []
     runpy.run_path(str(PORTABLE))
+
+
+def test_portable_programs_pass_plain_mypy() -> None:
+    """The same programs pass mypy --strict without the plugin: "portable" means every checker
+    (the repository's own mypy run checks them with the plugin)."""
+    from mypy import api
+
+    with tempfile.TemporaryDirectory() as tmp:
+        config = Path(tmp) / "mypy.ini"
+        config.write_text("[mypy]\nstrict = True\npython_version = 3.11\n")
+        stdout, stderr, status = api.run(
+            ["--config-file", str(config), "--cache-dir", str(Path(tmp) / "cache"), str(PORTABLE)]
+        )
+    assert status == 0, stdout + stderr
 
 
 def test_the_docs_pyright_example_has_no_pyright_error() -> None:

@@ -359,6 +359,7 @@ def test_a_model_subclass_is_a_model_record() -> None:
     assert isinstance(lens, tp.Lens) and lens.view(layer) is layer.weight
     with pytest.raises(tp.FieldTypeError, match=r"MNetwork\.layer2: expected MLayer, got float"):
         MNetwork(layer, 3.0)  # type: ignore[arg-type]
+    assert model(MLayer) is MLayer  # decorating one changes nothing
 
 
 def test_model_gradients_and_arithmetic_equal_the_decorators() -> None:

@@ -457,6 +457,8 @@ def model(cls: type[T]) -> type[T]:
         >>> (line - 0.5 * g).slope
         2.0
     """
+    if cls in _INFO:  # a Model subclass is a record already
+        return cls
     for name, method in (
         ("__add__", _add),
         ("__sub__", _sub),
