@@ -8,7 +8,18 @@ from typing import Generic, Literal, TypeVar, assert_type
 
 import numpy as np
 
-from typedprop import BVar, Lens, Model, auto, grad_bp, lens_of, over_var, set_var, view_var
+from typedprop import (
+    BVar,
+    Lens,
+    Model,
+    auto,
+    grad_bp,
+    lens_of,
+    over_var,
+    set_var,
+    static,
+    view_var,
+)
 from typedprop.functions import logistic, sum_elements
 from typedprop.linalg import Mat, Vec, as_mat, as_vec, dot, tr
 
@@ -28,6 +39,11 @@ class Layer(Model, Generic[I, O]):
 class Network(Model):
     hidden: Layer[L4, L10]
     out: Mat[L2, L10]
+
+
+class Scaled(Model):
+    w: float
+    scale: float = static(default=2.0)  # carried along, never differentiated
 
 
 # --- lenses: one field at class level, paths and generic fields through lens_of ---
@@ -112,3 +128,6 @@ assert_type(g, Layer[L4, L10])
 assert g.weight.shape == (10, 4)
 g2 = grad_bp(lambda n: sum_elements(updated(n) ^ HIDDEN_WEIGHT), net)
 assert g2.hidden.weight == 2.0 * Mat[L10, L4](np.ones((10, 4)))
+scaled_grad = grad_bp(lambda p: (p ^ Scaled.w) * (p ^ Scaled.scale), Scaled(1.0))
+assert_type(scaled_grad, Scaled)
+assert scaled_grad == Scaled(2.0)
