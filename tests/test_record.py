@@ -357,6 +357,7 @@ def test_a_model_subclass_is_a_model_record() -> None:
     with pytest.raises(ValueError, match="read-only"):
         layer.bias[0] = 1.0
     assert isinstance(lens, tp.Lens) and lens.view(layer) is layer.weight
+    assert (layer ^ MLayer.weight) is layer.weight  # typed by Model.__xor__ for every checker
     with pytest.raises(tp.FieldTypeError, match=r"MNetwork\.layer2: expected MLayer, got float"):
         MNetwork(layer, 3.0)  # type: ignore[arg-type]
     assert model(MLayer) is MLayer  # decorating one changes nothing

@@ -36,6 +36,7 @@ from typing import (
     dataclass_transform,
     get_args,
     get_origin,
+    overload,
 )
 
 import attrs
@@ -560,6 +561,15 @@ class Model(metaclass=_ModelClass):
     def __truediv__(self, s: float) -> Self:
         out: Self = _truediv(self, s)
         return out
+
+    @overload
+    def __xor__(self, lens: Lens[Any, T]) -> T: ...
+    @overload
+    def __xor__(self, lens: T) -> T: ...
+    def __xor__(self, lens: Any) -> Any:
+        """``record ^ Record.field``: the field. Typed here for checkers that see a class-level
+        field as the field's own type (as ``BVar.__xor__`` is)."""
+        return lens.view(self) if isinstance(lens, Lens) else NotImplemented
 
 
 # --- split_bv / join_bv ---

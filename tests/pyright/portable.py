@@ -117,6 +117,9 @@ net = Network(
 )
 assert_type(x, Vec[L4])
 assert_type(net.hidden.weight, Mat[L10, L4])
+assert_type(net ^ Network.out, Mat[L2, L10])  # a plain record viewed through a field lens
+assert_type(net ^ HIDDEN_WEIGHT, Mat[L10, L4])
+assert (net ^ Network.out) is net.out
 
 start = loss(auto(net), x, target).value
 for _ in range(20):
