@@ -33,7 +33,7 @@ from numpy.typing import NDArray
 from typedprop import BVar, auto, backprop, eval_bp, model, split_bv
 from typedprop.checkpoint import save
 from typedprop.functions import cross_entropy, logistic
-from typedprop.linalg import Mat, Vec, tr
+from typedprop.linalg import Mat, Vec, as_mat, tr
 from typedprop.optim import Adam
 
 HIDDEN1: Final = 300
@@ -277,7 +277,7 @@ def progress(epoch: int, epochs: int, done: int, total: int, running: float) -> 
 
 def batch_loss(net: BVar[Network], x: Array, labels: NDArray[np.intp]) -> BVar[float]:
     """The loss on one batch of images (rows of ``x``) and their labels."""
-    targets: Mat[Any, Literal[10]] = Mat(np.eye(CLASSES)[labels])
+    targets: Mat[Any, Literal[10]] = as_mat(np.eye(CLASSES)[labels], len(labels), CLASSES)
     return loss(net, Mat(x), targets)
 
 

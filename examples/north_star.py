@@ -16,7 +16,7 @@ import numpy as np
 
 from typedprop import BVar, auto, eval_bp, grad_bp, model
 from typedprop.functions import logistic
-from typedprop.linalg import Mat, Vec, dot
+from typedprop.linalg import Mat, Vec, as_vec, dot
 
 
 @model
@@ -59,8 +59,8 @@ def main(argv: list[str] | None = None) -> None:
         weight2=Mat(rng.normal(scale=0.3, size=(5, 20))),
         bias2=Vec(np.zeros(5)),
     )
-    x: Vec[100] = Vec(rng.uniform(size=100))
-    target: Vec[5] = Vec([0.0, 1.0, 0.0, 0.0, 1.0])
+    x: Vec[100] = as_vec(rng.uniform(size=100), 100)  # checked: a ShapeError if not 100
+    target: Vec[5] = as_vec([0.0, 1.0, 0.0, 0.0, 1.0], 5)
     for step in range(31):
         if step % 10 == 0:
             error = eval_bp(lambda n: net_error(target, x, n), net)

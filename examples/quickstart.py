@@ -6,7 +6,7 @@ import numpy as np
 
 from typedprop import BVar, auto, eval_bp, grad_bp, model
 from typedprop.functions import cross_entropy, logistic
-from typedprop.linalg import Mat, Vec
+from typedprop.linalg import Mat, Vec, as_vec
 
 argparse.ArgumentParser(description=__doc__).parse_args()  # only --help
 
@@ -23,8 +23,8 @@ def loss(layer: BVar[Layer], x: Vec[4], target: Vec[3]) -> BVar[float]:
 
 
 layer = Layer(Mat(np.full((3, 4), 0.1)), Vec(np.zeros(3)))
-x: Vec[4] = Vec(np.ones(4))
-target: Vec[3] = Vec([0.0, 1.0, 0.0])
+x: Vec[4] = as_vec(np.ones(4), 4)  # data into typed code: the size is checked
+target: Vec[3] = as_vec([0.0, 1.0, 0.0], 3)
 
 grad = grad_bp(lambda p: loss(p, x, target), layer)  # a whole Layer of gradients
 assert isinstance(grad, Layer) and grad.weight.shape == (3, 4)

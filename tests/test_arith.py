@@ -495,3 +495,40 @@ def test_layer_second_order(data: st.DataObject, w: Array) -> None:
 
     w = w * 0.01  # keep |w @ x| < 0.5 <= |b|, away from abs's kink
     check_grad(layer, w, x, b, order=2)
+
+
+# --- mixed operands: the run-time kinds the operators' overloads declare ---
+
+
+@pytest.mark.parametrize("op", [operator.add, operator.sub, operator.mul, operator.truediv])
+def test_mixed_operands_give_the_kind_their_types_declare(op: Any) -> None:
+    """A vector with a matrix gives a matrix (either side, BVar or plain), a number with a
+    vector gives the vector: what BVar's overloads and Vec/Mat's declare, checked by
+    tests/test_pyright.py and the mypy cases."""
+    from typedprop.linalg import Mat, Vec, matrix, vector
+
+    m = matrix([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    v = vector([1.0, 2.0, 4.0])
+
+    def kinds(x: Any, y: Any) -> list[type]:
+        """The result's kind with both operands BVars, only the left, only the right, none."""
+        return [
+            type(eval_bp2(op, x, y)),
+            type(eval_bp(lambda a: op(a, y), x)),
+            type(eval_bp(lambda b: op(x, b), y)),
+            type(op(x, y)),
+        ]
+
+    for x, y, kind in [(v, m, Mat), (m, v, Mat), (2.0, v, Vec), (v, 2.0, Vec), (2.0, m, Mat)]:
+        assert kinds(x, y) == [kind] * 4
+
+
+def test_transpose_of_a_bvar_matrix() -> None:
+    """BVar.T of a Mat[2, 3] is a Mat[3, 2] (typed BVar[Mat[N, M]]), with its gradient."""
+    from typedprop.linalg import Mat, matrix
+
+    m = matrix([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    t = eval_bp(lambda x: x.T, m)
+    assert type(t) is Mat and t.shape == (3, 2)
+    g = grad_bp(lambda x: sum_elements(x.T * x.T), m)
+    np.testing.assert_array_equal(np.asarray(g), 2.0 * np.asarray(m))

@@ -47,13 +47,6 @@ MYPY_LINE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): error: (?P<msg>.*)$")
 # "mypy-bare" (the plugin's Vec[20] spelling) or "pyright". Each is a strict xfail: remove the
 # entry when the plugin or the library's typing is fixed.
 KNOWN_FAILURES: dict[str, str] = {
-    # mypy + plugin, correct programs
-    "mypy:multi_head_attention.py": "BVar.T is typed BVar[T] (no transpose): q @ k.T is "
-    "reported as Mat[6, 4] @ Mat[6, 4]",
-    "mypy:self_attention.py": "BVar.T is typed BVar[T] (no transpose): q @ k.T is reported "
-    "as Mat[5, 4] @ Mat[5, 4]",
-    "mypy-bare:multi_head_attention.py": "as mypy:multi_head_attention.py",
-    "mypy-bare:self_attention.py": "as mypy:self_attention.py",
     # basedpyright (standard), correct programs
     "pyright:autoencoder.py": "no class-level field lenses without the plugin "
     "(AutoEncoder.enc >> Encoder.weight is Encoder >> Mat); no float * record",
@@ -67,11 +60,9 @@ KNOWN_FAILURES: dict[str, str] = {
     "pyright:lstm.py": "Mat[4, 7] is not Mat[4, Add[In, 4]]: no dimension arithmetic",
     "pyright:make_layer_factory.py": "no record arithmetic without the plugin (0.1 * Net)",
     "pyright:mlp_train.py": "no record arithmetic without the plugin (0.5 * MLP)",
-    "pyright:multi_head_attention.py": "BVar.T is typed BVar[T] (no transpose): q @ k.T",
     "pyright:nested_submodels.py": "no class-level field lenses without the plugin "
     "(Net.second >> Block.inner is Block >> Projection)",
     "pyright:rnn.py": "no record arithmetic without the plugin (0.05 * RNN)",
-    "pyright:self_attention.py": "BVar.T is typed BVar[T] (no transpose): q @ k.T",
     "pyright:softmax_regression.py": "no record arithmetic without the plugin (0.1 * Softmax)",
 }
 

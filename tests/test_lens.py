@@ -265,3 +265,81 @@ def test_field_access_on_a_bvar_of_a_record_shows_the_lens_to_use() -> None:
         grad_bp(lambda e: sum_elements(e.weight), _Enc(np.ones(2)))  # type: ignore[attr-defined]
     with pytest.raises(AttributeError, match=r"'BVar' object has no attribute 'nothing'"):
         grad_bp(lambda x: x.nothing, 1.0)  # type: ignore[attr-defined]
+
+
+# --- lens_of: field paths as lenses, typed by every checker ---
+
+
+def test_lens_of_a_field_path_is_the_composition_of_the_field_lenses() -> None:
+    """lens_of(Outer, lambda o: o.inner.w) views, sets and differentiates as
+    Outer.inner >> Inner.w; one field gives that field's own lens."""
+    path = tp.lens_of(Outer, lambda o: o.inner.w)
+    assert tp.lens_of(Inner, lambda i: i.b) is INNER_B
+    assert path.name == W.name == "Outer.inner >> Inner.w"
+    s = outer(np.array([1.0, 2.0]), 3.0)
+    np.testing.assert_array_equal(s ^ path, s.inner.w)
+    np.testing.assert_array_equal(path.set(s, np.zeros(2)).inner.w, np.zeros(2))
+
+    def f(o: BVar[Outer]) -> BVar[float]:
+        return sum_elements((o ^ path) * (o ^ path))
+
+    g = tp.grad_bp(f, s)
+    np.testing.assert_array_equal(g.inner.w, 2.0 * s.inner.w)
+    np.testing.assert_array_equal(g.layers[0].w, np.zeros(2))
+
+
+def test_lens_of_a_generic_record_with_its_dimensions() -> None:
+    """lens_of(Layer[Literal[2], Literal[3]], ...) is the lens of the generic record's field."""
+    from typing import Generic, Literal, TypeVar
+
+    from typedprop.linalg import Mat, Vec, zeros
+
+    i = TypeVar("i", bound=int)
+    o = TypeVar("o", bound=int)
+
+    class Layer(tp.Model, Generic[i, o]):
+        weight: Mat[o, i]
+        bias: Vec[o]
+
+    class Net(tp.Model):
+        layer: Layer[Literal[2], Literal[3]]
+
+    weight = tp.lens_of(Layer[Literal[2], Literal[3]], lambda layer: layer.weight)
+    deep = tp.lens_of(Net, lambda n: n.layer.weight)
+    net = Net(Layer(zeros(3, 2), zeros(3)))
+    layer_class: Any = Layer  # plain checkers see Layer.weight as the field (a Mat)
+    assert weight is layer_class.weight
+    assert (net ^ deep).shape == (3, 2)
+    assert deep.name == f"{Net.__qualname__}.layer >> {Layer.__qualname__}.weight"
+
+
+def test_lens_of_is_cached_by_the_paths_code() -> None:
+    """The same lambda (same code, no closure) gives the same lens without tracing again; a
+    path that closes over names is traced each time."""
+
+    def w_of() -> Lens[Outer, Array]:
+        return tp.lens_of(Outer, lambda x: x.inner.w)
+
+    def field_of(name: str) -> Lens[Outer, Any]:
+        return tp.lens_of(Outer, lambda x: getattr(x, name))
+
+    assert w_of() is w_of()
+    assert field_of("inner").name == "Outer.inner"
+    assert field_of("layers").name == "Outer.layers"  # not the cached path of another call
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        (lambda o: o.layers[0], r"only read fields.*an index"),
+        (lambda o: o.inner.w * 2.0, r"only read fields"),
+        (lambda o: 3.0, r"must return the field it reads .* returned float"),
+        (lambda o: o, r"reads no field"),
+        (lambda o: o.nothing, r"Outer is Outer, which has no field 'nothing'"),
+        (lambda o: o.inner.w.T, r"Outer\.inner\.w is ndarray, which has no field 'T'"),
+    ],
+)
+def test_lens_of_refuses_a_path_that_does_more_than_read_fields(path: Any, message: str) -> None:
+    """Anything but reading fields of records is a TypeError that says so."""
+    with pytest.raises(TypeError, match=message):
+        tp.lens_of(Outer, path)

@@ -703,7 +703,7 @@ def test_pullback_of_tuple_output(name: str) -> None:
 def test_every_public_name_is_tested() -> None:
     """Every name typedprop.linalg exports is exercised by a case here or a test below."""
     covered = {n for c in CASES.values() for n in c.covers}
-    covered |= {"Vec", "Mat", "Add", "zeros", "eye"}  # the tests of their own below
+    covered |= {"Vec", "Mat", "Add", "zeros", "eye", "as_vec", "as_mat"}  # own tests below
     assert set(la.__all__) - covered == set()
 
 
@@ -1046,3 +1046,25 @@ def test_backprop_laws_for_vec_and_mat(data: st.DataObject) -> None:
     np.testing.assert_allclose(
         add(add(x, y), z).array, add(x, add(y, z)).array, rtol=1e-15, atol=1e-14
     )
+
+
+# --- typed values from data ---
+
+
+def test_checked_constructors_type_and_check_data() -> None:
+    """Vec[Literal[n]](data), as_vec(data, n) and as_mat(data, m, n) make the value and raise
+    ShapeError naming the expected and the actual shape when the data does not fit."""
+    from typedprop.linalg import as_mat, as_vec
+
+    v: Vec[Literal[3]] = as_vec(np.arange(3.0), 3)
+    w = Vec[Literal[3]](np.arange(3.0))
+    m: Mat[Literal[2], Literal[3]] = as_mat(np.ones((2, 3)), 2, 3)
+    assert v == w and m.shape == (2, 3)
+    with pytest.raises(ShapeError, match=r"as_vec: expected Vec\[8\], got an .* shape \(9,\)"):
+        as_vec(np.zeros(9), 8)
+    with pytest.raises(ShapeError, match=r"Vec\[8\]: expected shape \(8,\), got Vec\[9\]"):
+        Vec[Literal[8]](np.zeros(9))
+    with pytest.raises(ShapeError, match=r"as_mat: expected Mat\[3, 4\], got .* \(4, 3\)"):
+        as_mat(np.zeros((4, 3)), 3, 4)
+    with pytest.raises(ShapeError, match=r"expected an array of 1 axes"):
+        as_vec(np.zeros((2, 2)), 4)

@@ -377,3 +377,121 @@ def test_a_generic_records_arguments_bind_the_enclosing_records_variables() -> N
     _Tower(_dense(5, 8), _dense(8, 5))
     with pytest.raises(ShapeError, match=r"_O = 5 from _Tower.first\), got Mat\[6, 8\]"):
         _Tower(_dense(5, 8), _dense(8, 6))
+
+
+# --- the Model base class: the same records, typed for every checker ---
+
+
+class MLayer(tp.Model):
+    weight: Array
+    bias: Array
+
+
+class MNetwork(tp.Model):
+    layer1: MLayer
+    layer2: MLayer
+    scale: float = 1.0
+    name: str = static(default="net")
+
+
+def as_model_net(net: Network) -> MNetwork:
+    def layer(x: Layer) -> MLayer:
+        return MLayer(x.weight, x.bias)
+
+    return MNetwork(layer(net.layer1), layer(net.layer2), net.scale, net.name)
+
+
+def run_model(net: BVar[MNetwork], x: Array) -> BVar[float]:
+    l1 = net ^ MNetwork.layer1
+    l2 = net ^ MNetwork.layer2
+    h = tanh((l1 ^ MLayer.weight) @ auto(x) + (l1 ^ MLayer.bias))
+    y = (l2 ^ MLayer.weight) @ h + (l2 ^ MLayer.bias)
+    return sum_elements(y * y) * (net ^ MNetwork.scale)
+
+
+def test_a_model_subclass_is_a_model_record() -> None:
+    """Subclassing Model makes what @model makes: a frozen, slotted attrs record with a lens per
+    field at class level, registered as a record."""
+    layer = MLayer(np.ones((2, 2)), np.zeros(2))
+    lens: Any = MLayer.weight
+    assert attrs.has(type(layer)) and tp.record.is_model(layer) and isinstance(layer, tp.Model)
+    assert tp.record.fields_of(MNetwork) == ("layer1", "layer2", "scale", "name")
+    assert not hasattr(layer, "__dict__")  # slotted
+    with pytest.raises(attrs.exceptions.FrozenInstanceError):
+        layer.bias = np.ones(2)  # type: ignore[misc]
+    with pytest.raises(ValueError, match="read-only"):
+        layer.bias[0] = 1.0
+    assert isinstance(lens, tp.Lens) and lens.view(layer) is layer.weight
+    assert (layer ^ MLayer.weight) is layer.weight  # typed by Model.__xor__ for every checker
+    with pytest.raises(tp.FieldTypeError, match=r"MNetwork\.layer2: expected MLayer, got float"):
+        MNetwork(layer, 3.0)  # type: ignore[arg-type]
+    assert model(MLayer) is MLayer  # decorating one changes nothing
+
+
+def test_model_gradients_and_arithmetic_equal_the_decorators() -> None:
+    """The gradient of the same function of the same values, and a descent step, field for
+    field equal to those of the @model record."""
+    net = make_net()
+    mnet = as_model_net(net)
+    x = np.array([1.0, 2.0, 3.0, 4.0])
+    g = tp.grad_bp(lambda n: run(n, x), net)
+    mg = tp.grad_bp(lambda n: run_model(n, x), mnet)
+    assert isinstance(mg, MNetwork) and close(mg, as_model_net(g))
+    assert close(mnet - 0.1 * mg, as_model_net(net - 0.1 * g))
+    assert close(-mnet / 2.0 + mnet * 1.0, as_model_net(-net / 2.0 + net * 1.0))
+    check_grad(lambda n: run_model(n, x), mnet)
+
+
+def test_model_arithmetic_refuses_other_types() -> None:
+    """As @model records: only records of the same type add, only numbers scale."""
+    mnet = as_model_net(make_net())
+    with pytest.raises(TypeError):
+        mnet + 1.0  # type: ignore[operator]
+    with pytest.raises(TypeError):
+        mnet * mnet  # type: ignore[operator]
+
+
+def test_generic_model_subclasses_check_their_dimension_variables() -> None:
+    """class Layer(Model, Generic[I, O]): every field agrees on each variable at construction."""
+    from typedprop.linalg import zeros
+
+    i = TypeVar("i", bound=int)
+    o = TypeVar("o", bound=int)
+
+    class GLayer(tp.Model, Generic[i, o]):
+        weight: Mat[o, i]
+        bias: Vec[o]
+
+    assert GLayer(zeros(2, 3), zeros(2)).weight.shape == (2, 3)
+    with pytest.raises(tp.ShapeError, match=r"GLayer\.bias: expected Vec\[o\] \(o = 2"):
+        GLayer(zeros(2, 3), zeros(3))  # type: ignore[dim-mismatch]  # mypy sees it too
+
+
+def test_a_record_subclass_keeps_its_bases_post_init() -> None:
+    """A subclass of a record (either spelling) runs its base's __attrs_post_init__ too."""
+    seen: list[str] = []
+
+    class Base(tp.Model):
+        x: float
+
+        def __attrs_post_init__(self) -> None:
+            seen.append(type(self).__name__)
+
+    class Derived(Base):
+        y: float
+
+    @model
+    class DBase:
+        x: float
+
+        def __attrs_post_init__(self) -> None:
+            seen.append(type(self).__name__)
+
+    @model
+    class DDerived(DBase):
+        y: float
+
+    Derived(1.0, 2.0)
+    DDerived(1.0, 2.0)
+    assert seen == ["Derived", "DDerived"]
+    assert Derived.y.view(Derived(1.0, 2.0)) == 2.0

@@ -40,6 +40,7 @@ from typedprop.errors import ShapeError as ShapeError
 from typedprop.errors import TypedpropError as TypedpropError
 from typedprop.lens import Lens as Lens
 from typedprop.lens import iso_var as iso_var
+from typedprop.lens import lens_of as lens_of
 from typedprop.lens import over_var as over_var
 from typedprop.lens import preview_var as preview_var
 from typedprop.lens import set_var as set_var
@@ -56,6 +57,7 @@ from typedprop.op import op2 as op2
 from typedprop.op import op3 as op3
 from typedprop.op import op_iso as op_iso
 from typedprop.op import op_n as op_n
+from typedprop.record import Model as Model
 from typedprop.record import Split as Split
 from typedprop.record import join_bv as join_bv
 from typedprop.record import model as model
@@ -72,6 +74,7 @@ __all__ = [
     "GradientCheckError",
     "Lens",
     "MissingInstanceError",
+    "Model",
     "NonScalarOutputError",
     "Op",
     "ShapeError",
@@ -95,6 +98,7 @@ __all__ = [
     "grad_bp_n",
     "iso_var",
     "join_bv",
+    "lens_of",
     "lift_op1",
     "lift_op2",
     "lift_op3",

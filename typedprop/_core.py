@@ -46,6 +46,7 @@ _M = TypeVar("_M", bound=int)
 _N = TypeVar("_N", bound=int)
 _K = TypeVar("_K", bound=int)
 _Arr = TypeVar("_Arr", bound="NDArray[Any]")
+_W = TypeVar("_W", bound="Vec[Any] | Mat[Any, Any] | NDArray[Any]")  # what a number scales
 
 _tape_ids = itertools.count(1)
 
@@ -70,6 +71,20 @@ class _Viewer(Protocol[A_co]):
     """Anything that views a part of a value (a ``typedprop.Lens``)."""
 
     def view(self, s: Any, /) -> A_co: ...
+
+
+class _Transpose:
+    """``BVar.T``, typed by the value: a ``BVar[Mat[M, N]]`` gives a ``BVar[Mat[N, M]]`` (a
+    property cannot be overloaded on its object's type; a descriptor's ``__get__`` can)."""
+
+    @overload
+    def __get__(self, x: None, owner: Any) -> _Transpose: ...
+    @overload
+    def __get__(self, x: BVar[Mat[_M, _N]], owner: Any) -> BVar[Mat[_N, _M]]: ...
+    @overload
+    def __get__(self, x: BVar[T], owner: Any) -> BVar[T]: ...
+    def __get__(self, x: BVar[Any] | None, owner: Any) -> Any:
+        return self if x is None else _bv1(_arith.TRANSPOSE, x)
 
 
 class BVar(Generic[T_co]):
@@ -99,29 +114,95 @@ class BVar(Generic[T_co]):
         return f"BVar({kind}{self.value!r})"
 
     # --- arithmetic: each records one op node; rules live in typedprop._arith ---
+    # Typed as at run time: a vector and a matrix make a matrix (the vector on each row), a
+    # number and an array make the array; otherwise the result has this BVar's type.
 
-    def __add__(self, other: object) -> BVar[T_co]:
+    @overload  # first: a vector of unknown size with one stays a vector
+    def __add__(self: BVar[Vec[_N]], other: BVar[Vec[_N]] | Vec[_N] | float) -> BVar[Vec[_N]]: ...
+    @overload
+    def __add__(
+        self: BVar[Vec[_N]], other: BVar[Mat[_M, _N]] | Mat[_M, _N]
+    ) -> BVar[Mat[_M, _N]]: ...
+    @overload
+    def __add__(self: BVar[float], other: BVar[_W] | _W) -> BVar[_W]: ...
+    @overload
+    def __add__(self, other: object) -> BVar[T_co]: ...
+    def __add__(self, other: object) -> BVar[Any]:
         return _bv2(_arith.ADD, self, other)
 
-    def __radd__(self, other: object) -> BVar[T_co]:  # other + self
+    @overload
+    def __radd__(self: BVar[Vec[_N]], other: Mat[_M, _N]) -> BVar[Mat[_M, _N]]: ...
+    @overload
+    def __radd__(self: BVar[float], other: _W) -> BVar[_W]: ...
+    @overload
+    def __radd__(self, other: object) -> BVar[T_co]: ...
+    def __radd__(self, other: object) -> BVar[Any]:  # other + self
         return _bv2(_arith.ADD, other, self)
 
-    def __sub__(self, other: object) -> BVar[T_co]:
+    @overload  # first: a vector of unknown size with one stays a vector
+    def __sub__(self: BVar[Vec[_N]], other: BVar[Vec[_N]] | Vec[_N] | float) -> BVar[Vec[_N]]: ...
+    @overload
+    def __sub__(
+        self: BVar[Vec[_N]], other: BVar[Mat[_M, _N]] | Mat[_M, _N]
+    ) -> BVar[Mat[_M, _N]]: ...
+    @overload
+    def __sub__(self: BVar[float], other: BVar[_W] | _W) -> BVar[_W]: ...
+    @overload
+    def __sub__(self, other: object) -> BVar[T_co]: ...
+    def __sub__(self, other: object) -> BVar[Any]:
         return _bv2(_arith.SUB, self, other)
 
-    def __rsub__(self, other: object) -> BVar[T_co]:  # other - self
+    @overload
+    def __rsub__(self: BVar[Vec[_N]], other: Mat[_M, _N]) -> BVar[Mat[_M, _N]]: ...
+    @overload
+    def __rsub__(self: BVar[float], other: _W) -> BVar[_W]: ...
+    @overload
+    def __rsub__(self, other: object) -> BVar[T_co]: ...
+    def __rsub__(self, other: object) -> BVar[Any]:  # other - self
         return _bv2(_arith.SUB, other, self)
 
-    def __mul__(self, other: object) -> BVar[T_co]:
+    @overload  # first: a vector of unknown size with one stays a vector
+    def __mul__(self: BVar[Vec[_N]], other: BVar[Vec[_N]] | Vec[_N] | float) -> BVar[Vec[_N]]: ...
+    @overload
+    def __mul__(
+        self: BVar[Vec[_N]], other: BVar[Mat[_M, _N]] | Mat[_M, _N]
+    ) -> BVar[Mat[_M, _N]]: ...
+    @overload
+    def __mul__(self: BVar[float], other: BVar[_W] | _W) -> BVar[_W]: ...
+    @overload
+    def __mul__(self, other: object) -> BVar[T_co]: ...
+    def __mul__(self, other: object) -> BVar[Any]:
         return _bv2(_arith.MUL, self, other)
 
-    def __rmul__(self, other: object) -> BVar[T_co]:  # other * self
+    @overload
+    def __rmul__(self: BVar[Vec[_N]], other: Mat[_M, _N]) -> BVar[Mat[_M, _N]]: ...
+    @overload
+    def __rmul__(self: BVar[float], other: _W) -> BVar[_W]: ...
+    @overload
+    def __rmul__(self, other: object) -> BVar[T_co]: ...
+    def __rmul__(self, other: object) -> BVar[Any]:  # other * self
         return _bv2(_arith.MUL, other, self)
 
-    def __truediv__(self, other: object) -> BVar[T_co]:
+    @overload  # first: a vector of unknown size with one stays a vector
+    def __truediv__(self: BVar[Vec[_N]], other: BVar[Vec[_N]] | Vec[_N] | float) -> BVar[Vec[_N]]: ...
+    @overload
+    def __truediv__(
+        self: BVar[Vec[_N]], other: BVar[Mat[_M, _N]] | Mat[_M, _N]
+    ) -> BVar[Mat[_M, _N]]: ...
+    @overload
+    def __truediv__(self: BVar[float], other: BVar[_W] | _W) -> BVar[_W]: ...
+    @overload
+    def __truediv__(self, other: object) -> BVar[T_co]: ...
+    def __truediv__(self, other: object) -> BVar[Any]:
         return _bv2(_arith.DIV, self, other)
 
-    def __rtruediv__(self, other: object) -> BVar[T_co]:  # other / self
+    @overload
+    def __rtruediv__(self: BVar[Vec[_N]], other: Mat[_M, _N]) -> BVar[Mat[_M, _N]]: ...
+    @overload
+    def __rtruediv__(self: BVar[float], other: _W) -> BVar[_W]: ...
+    @overload
+    def __rtruediv__(self, other: object) -> BVar[T_co]: ...
+    def __rtruediv__(self, other: object) -> BVar[Any]:  # other / self
         return _bv2(_arith.DIV, other, self)
 
     def __pow__(self, other: object) -> BVar[T_co]:
@@ -182,10 +263,7 @@ class BVar(Generic[T_co]):
             key = key.value
         return _bv2(_arith.GETITEM, self, key)
 
-    @property
-    def T(self) -> BVar[T_co]:
-        """The transpose (reversed axes) of an array value."""
-        return _bv1(_arith.TRANSPOSE, self)
+    T = _Transpose()  # the transpose (reversed axes) of an array value
 
     @property
     def shape(self) -> tuple[int, ...]:

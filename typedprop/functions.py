@@ -336,9 +336,10 @@ def _cross_entropy(logits: Any, target: Any, *, target_grad: bool = True) -> tup
     probability targets) instead of a chain through ``log`` and ``softmax``."""
     if type(logits) is np.ndarray and type(target) is np.ndarray:
         return _cross_entropy_arrays(logits, target, target_grad)
-    tl, tt = type(logits), type(target)
+    tl: Any = type(logits)  # Any: pyright would still see the ndarray case handled above
+    tt: Any = type(target)
     if is_wrapper(tl) and type(raw(target)) is np.ndarray:  # Vec/Mat logits: on the arrays
-        ans, pullback_arrays = _cross_entropy_arrays(logits.array, raw(target), target_grad)
+        ans, pullback_arrays = _cross_entropy_arrays(raw(logits), raw(target), target_grad)
 
         def pullback_wrapped(g: Any) -> tuple[Any, Any]:
             gl, gt = pullback_arrays(g)

@@ -25,6 +25,7 @@ from typedprop.op import op_iso
 __all__ = [
     "Lens",
     "iso_var",
+    "lens_of",
     "over_var",
     "preview_var",
     "set_var",
@@ -35,6 +36,8 @@ __all__ = [
 S = TypeVar("S")
 A = TypeVar("A")
 B = TypeVar("B")
+_R = TypeVar("_R")  # the record of lens_of
+_F = TypeVar("_F")  # the field it reaches
 
 
 class Lens(Generic[S, A]):
@@ -81,6 +84,10 @@ class Lens(Generic[S, A]):
         """The composition: first this lens, then ``other`` inside its focus."""
         return _Composed(self, other)
 
+    def _focus_type(self) -> Any:
+        """The class of the focus if it is known (a record field's annotation), for ``of``."""
+        return None
+
     @overload
     def __rxor__(self, s: BVar[S]) -> BVar[A]: ...
     @overload
@@ -109,6 +116,71 @@ class Lens(Generic[S, A]):
     def _focus_of(self, g: Any) -> Any:
         """The focused part of a gradient of a whole ``S``."""
         return view_var(self, g) if type(g) is BVar else self._get(g)
+
+
+_PATHS: dict[Any, Lens[Any, Any]] = {}
+
+
+class _Recorder:
+    """What ``lens_of`` runs a path on: it records attribute reads and refuses anything else."""
+
+    __slots__ = ("_tp_names",)
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        object.__setattr__(self, "_tp_names", names)
+
+    def __getattr__(self, name: str) -> _Recorder:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return _Recorder((*object.__getattribute__(self, "_tp_names"), name))
+
+    def _refuse(self, *args: Any, **kwargs: Any) -> Any:
+        raise TypeError(
+            "lens_of: the path may only read fields (lambda n: n.layer1.weight); it did "
+            "something else with a field (an index, a call, arithmetic or a comparison)"
+        )
+
+    __getitem__ = __call__ = __setattr__ = __iter__ = __len__ = __bool__ = _refuse
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = __truediv__ = _refuse
+    __matmul__ = __rmatmul__ = __neg__ = __pow__ = __xor__ = __rxor__ = _refuse
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _refuse
+    __hash__ = None  # type: ignore[assignment]
+
+
+def _path_lens(cls: Any, path: Callable[[Any], Any]) -> Lens[Any, Any]:
+    """The composition of the field lenses ``path`` reads, starting from the record ``cls``."""
+    what = getattr(cls, "__qualname__", repr(cls))
+    names = object.__getattribute__(_checked_path(path), "_tp_names")
+    if not names:
+        raise TypeError(f"lens_of({what}, ...): the path reads no field (lambda n: n.field)")
+    owner: Any = getattr(cls, "__origin__", cls)  # Layer[Literal[4], ...] is a Layer
+    lenses: list[Lens[Any, Any]] = []
+    for i, name in enumerate(names):
+        lens = getattr(owner, name, None) if isinstance(owner, type) else None
+        if not isinstance(lens, Lens):
+            where = ".".join((what, *names[:i]))
+            kind = getattr(owner, "__qualname__", None) or "a value of unknown type"
+            raise TypeError(
+                f"lens_of: {where} is {kind}, which has no field {name!r}; a path reads "
+                f"fields of records (Model or @model classes)"
+            )
+        lenses.append(lens)
+        owner = lens._focus_type()
+    result = lenses[0]
+    for lens in lenses[1:]:
+        result = result >> lens
+    return result
+
+
+def _checked_path(path: Callable[[Any], Any]) -> Any:
+    """What ``path`` returns on a recorder, which must be the recorder of its field reads."""
+    out = path(_Recorder(()))
+    if type(out) is not _Recorder:
+        raise TypeError(
+            f"lens_of: the path must return the field it reads (lambda n: n.layer1.weight), "
+            f"but it returned {type(out).__name__}"
+        )
+    return out
 
 
 def _assemble_by_lens(container: Any, parts: dict[Any, Any]) -> Any:
@@ -160,6 +232,41 @@ def _set_path(lenses: Sequence[Lens[Any, Any]], s: Any, b: Any) -> Any:
 
 
 # --- BVar lens operations ---
+
+
+def lens_of(cls: type[_R], path: Callable[[_R], _F]) -> Lens[_R, _F]:
+    """The lens of the field ``path`` reads: ``lens_of(Network, lambda n: n.layer1.weight)``
+    is ``Network.layer1 >> Layer.weight``, typed by every checker.
+
+    Plain type checkers (pyright, Pylance, mypy without the plugin) see ``Network.layer1``
+    at class level as the field's value, so they cannot type ``>>`` of field lenses, nor a
+    field of a generic record (``Layer.weight`` of ``Layer[I, O]``); they do type a lambda's
+    result. ``path`` is run once, on a recorder of attribute reads, and the lens is made of
+    the records' own field lenses (same views, same sparse gradients); it is cached by the
+    lambda's code. Give a generic record with its dimensions:
+    ``lens_of(Layer[Literal[4], Literal[10]], lambda l: l.weight)``.
+
+    Raises:
+        TypeError: ``path`` does something other than read fields of records.
+
+    Example:
+        >>> from typedprop import Model, lens_of
+        >>> class Inner(Model):
+        ...     w: float
+        >>> class Outer(Model):
+        ...     inner: Inner
+        >>> w = lens_of(Outer, lambda o: o.inner.w)
+        >>> w, Outer(Inner(2.0)) ^ w
+        (<Lens Outer.inner >> Inner.w>, 2.0)
+    """
+    code = getattr(path, "__code__", None)
+    key = (cls, code) if code is not None and not code.co_freevars else None
+    lens = _PATHS.get(key) if key is not None else None
+    if lens is None:
+        lens = _path_lens(cls, path)
+        if key is not None:
+            _PATHS[key] = lens
+    return lens
 
 
 def view_var(lens: Lens[S, A], s: BVar[S]) -> BVar[A]:

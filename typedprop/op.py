@@ -47,7 +47,8 @@ class Op1(Op, Generic[A, B]):
     def __call__(self, x: BVar[A]) -> BVar[B]: ...
     @overload
     def __call__(self, x: A) -> B: ...
-    def __call__(self, x: Any) -> Any:
+    # an OpK takes K arguments where Op takes any number (checked at run time)
+    def __call__(self, x: Any) -> Any:  # pyright: ignore[reportIncompatibleMethodOverride]
         return _apply1(self, x)
 
 
@@ -62,7 +63,8 @@ class Op2(Op, Generic[A, B, C]):
     def __call__(self, x: A, y: BVar[B]) -> BVar[C]: ...
     @overload
     def __call__(self, x: A, y: B) -> C: ...
-    def __call__(self, x: Any, y: Any) -> Any:
+    # an OpK takes K arguments where Op takes any number (checked at run time)
+    def __call__(self, x: Any, y: Any) -> Any:  # pyright: ignore[reportIncompatibleMethodOverride]
         return _apply2(self, x, y)
 
 
@@ -72,10 +74,15 @@ class Op3(Op, Generic[A, B, C, D]):
     __slots__ = ()
 
     @overload
-    def __call__(self, x: A, y: B, z: C) -> D: ...
+    def __call__(self, x: BVar[A], y: B | BVar[B], z: C | BVar[C]) -> BVar[D]: ...
     @overload
-    def __call__(self, x: A | BVar[A], y: B | BVar[B], z: C | BVar[C]) -> BVar[D]: ...
-    def __call__(self, x: Any, y: Any, z: Any) -> Any:
+    def __call__(self, x: A, y: BVar[B], z: C | BVar[C]) -> BVar[D]: ...
+    @overload
+    def __call__(self, x: A, y: B, z: BVar[C]) -> BVar[D]: ...
+    @overload
+    def __call__(self, x: A, y: B, z: C) -> D: ...
+    # an OpK takes K arguments where Op takes any number (checked at run time)
+    def __call__(self, x: Any, y: Any, z: Any) -> Any:  # pyright: ignore[reportIncompatibleMethodOverride]
         return _apply_n(self, (x, y, z))
 
 

@@ -30,11 +30,13 @@ from typing import (
     Any,
     ClassVar,
     Generic,
+    Self,
     TypeVar,
     cast,
     dataclass_transform,
     get_args,
     get_origin,
+    overload,
 )
 
 import attrs
@@ -45,7 +47,7 @@ from typedprop._core import _CONST, BVar, Op, _apply_n, _Partial, deep_value, ma
 from typedprop.errors import FieldTypeError, LensError, ShapeError
 from typedprop.lens import Lens
 
-__all__ = ["fields_of", "is_model", "join_bv", "model", "split_bv", "static"]
+__all__ = ["Model", "fields_of", "is_model", "join_bv", "model", "split_bv", "static"]
 
 T = TypeVar("T")
 S = TypeVar("S")
@@ -467,6 +469,10 @@ class _FieldLens(Lens[S, T]):
     def _view_vjp(self, g: Any, ans: Any, s: Any) -> Any:
         return _Partial(s, _assemble_fields, {self.field: g})
 
+    def _focus_type(self) -> Any:
+        hint = self.info.annotations().get(self.field)
+        return get_origin(hint) or hint
+
 
 def _assemble_fields(container: Any, parts: dict[str, Any]) -> Any:
     """The record's gradient from the gradients of the fields that were read."""
@@ -513,6 +519,9 @@ def _with_meta(cls: type) -> type:
 def model(cls: type[T]) -> type[T]:
     """Make an annotated class a frozen, slotted, differentiable record.
 
+    (Subclassing ``Model`` makes the same record, with its arithmetic visible to every type
+    checker.)
+
     Example:
         >>> import numpy as np
         >>> from typedprop import grad_bp, model
@@ -528,14 +537,8 @@ def model(cls: type[T]) -> type[T]:
         >>> (line - 0.5 * g).slope
         2.0
     """
-    user_post_init = cls.__dict__.get("__attrs_post_init__")
-
-    def post_init(self: Any) -> None:
-        _post_init(self)
-        if user_post_init is not None:
-            user_post_init(self)
-
-    cls.__attrs_post_init__ = post_init  # type: ignore[attr-defined]
+    if cls in _INFO:  # a Model subclass is a record already
+        return cls
     for name, method in (
         ("__add__", _add),
         ("__sub__", _sub),
@@ -546,15 +549,106 @@ def model(cls: type[T]) -> type[T]:
     ):
         if name not in cls.__dict__:
             setattr(cls, name, method)
-    frame = sys._getframe(1)
-    localns = dict(frame.f_locals) if frame.f_locals is not frame.f_globals else {}
-    new: type[T] = attrs.frozen(_with_meta(cls))
+    return _record(_with_meta(cls), _localns(sys._getframe(1)))
+
+
+def _localns(frame: Any) -> dict[str, Any]:
+    """The names visible where a record class is defined: a function's locals (as they are
+    then), or the live globals of code run with its own namespace (a doctest, ``exec``)."""
+    return dict(frame.f_locals) if frame.f_locals is not frame.f_globals else frame.f_globals
+
+
+def _record(cls: type, localns: dict[str, Any]) -> type:
+    """``cls`` (whose metaclass serves lenses) made an attrs record, registered with its lenses
+    and ``Backprop`` instance: what ``@model`` and ``Model`` subclasses share."""
+    user_post_init = cls.__dict__.get("__attrs_post_init__")
+    if user_post_init is None:  # a record subclass keeps its base's own post-init
+        inherited = getattr(cls, "__attrs_post_init__", None)
+        user_post_init = getattr(inherited, "_tp_user", inherited)
+
+    def post_init(self: Any) -> None:
+        _post_init(self)
+        if user_post_init is not None:
+            user_post_init(self)
+
+    post_init._tp_user = user_post_init  # type: ignore[attr-defined]
+    type.__setattr__(cls, "__attrs_post_init__", post_init)
+    new = attrs.frozen(cls)
     info = _Info(new, localns)
     _INFO[new] = info
     info.lenses = {n: _FieldLens(info, n) for n in info.names}
     type.__setattr__(new, "_tp_lenses_", info.lenses)
     classes.register_backprop(new, _RecordBackprop(info))
     return new
+
+
+@dataclass_transform(frozen_default=True, field_specifiers=(attrs.field, static))
+class _ModelClass(_ModelMeta):
+    """The metaclass of ``Model``: each subclass statement makes a record (``_record``)."""
+
+    def __new__(
+        mcs, name: str, bases: tuple[type, ...], ns: dict[str, Any], **kwargs: Any
+    ) -> _ModelClass:
+        cls = super().__new__(mcs, name, bases, ns, **kwargs)
+        if "__attrs_attrs__" in ns or not any(isinstance(b, _ModelClass) for b in bases):
+            return cls  # attrs re-creating the class with slots, or Model itself
+        new: Any = _record(cls, _localns(sys._getframe(1)))
+        return new  # type: ignore[no-any-return]
+
+
+class Model(metaclass=_ModelClass):
+    """Base class of differentiable records: ``class Network(Model): ...`` is a ``@model``.
+
+    A subclass is exactly what ``@model`` makes (frozen, slotted, validated, a lens per field at
+    class level, a derived ``Backprop`` instance); its record arithmetic is declared here, so
+    every type checker (pyright, Pylance, mypy without the plugin) types ``net - 0.1 * grad``.
+    Generic records are ``class Layer(Model, Generic[I, O])``.
+
+    Example:
+        >>> from typedprop import Model, grad_bp
+        >>> class Pair(Model):
+        ...     a: float
+        ...     b: float
+        >>> p = Pair(1.0, 2.0)
+        >>> g = grad_bp(lambda q: (q ^ Pair.a) * (q ^ Pair.b), p)
+        >>> p - 0.5 * g, Pair.a
+        (Pair(a=0.0, b=1.5), <Lens Pair.a>)
+    """
+
+    __slots__ = ()
+
+    def __add__(self, other: Self) -> Self:
+        out: Self = _add(self, other)
+        return out
+
+    def __sub__(self, other: Self) -> Self:
+        out: Self = _sub(self, other)
+        return out
+
+    def __neg__(self) -> Self:
+        out: Self = _neg(self)
+        return out
+
+    def __mul__(self, s: float) -> Self:
+        out: Self = _mul(self, s)
+        return out
+
+    def __rmul__(self, s: float) -> Self:  # s * self
+        out: Self = _mul(self, s)
+        return out
+
+    def __truediv__(self, s: float) -> Self:
+        out: Self = _truediv(self, s)
+        return out
+
+    @overload
+    def __xor__(self, lens: Lens[Any, T]) -> T: ...
+    @overload
+    def __xor__(self, lens: T) -> T: ...
+    def __xor__(self, lens: Any) -> Any:
+        """``record ^ Record.field``: the field. Typed here for checkers that see a class-level
+        field as the field's own type (as ``BVar.__xor__`` is)."""
+        return lens.view(self) if isinstance(lens, Lens) else NotImplemented
 
 
 # --- split_bv / join_bv ---

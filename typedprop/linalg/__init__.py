@@ -9,10 +9,11 @@ Batches: a ``Mat[B, 784]`` holds one input per row; a layer ``w: Mat[300, 784]``
 as ``x @ tr(w) + b``, the bias ``Vec[300]`` added to every row, giving a ``Mat[B, 300]``.
 """
 
+from typedprop.linalg import _ops
 from typedprop.linalg._ops import *  # noqa: F403
-from typedprop.linalg._ops import __all__ as _ops_all
 from typedprop.linalg._types import Add as Add
 from typedprop.linalg._types import Mat as Mat
 from typedprop.linalg._types import Vec as Vec
 
-__all__ = ["Add", "Mat", "Vec", *_ops_all]
+__all__ = ["Add", "Mat", "Vec"]
+__all__ += _ops.__all__  # the form every type checker reads

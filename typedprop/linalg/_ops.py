@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from typing import Any, Literal, TypeVar, overload
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from typedprop._arith import BROADCAST_TO, GETITEM, TRANSPOSE, sum_axis
 from typedprop._core import BVar, Op, _apply1, _apply2, _apply_n, deep_value
@@ -22,6 +23,8 @@ from typedprop.functions import sqrt, sum_elements
 from typedprop.linalg._types import Add, Mat, Vec, mismatch, show
 
 __all__ = [
+    "as_mat",
+    "as_vec",
     "chol",
     "col",
     "cov",
@@ -100,6 +103,51 @@ def zeros(m: Any, n: Any = None, /) -> Any:
         (2, 3)
     """
     return Vec._rewrap(np.zeros(m)) if n is None else Mat._rewrap(np.zeros((m, n)))
+
+
+def as_vec(data: ArrayLike, n: N) -> Vec[N]:
+    """``data`` as a ``Vec`` of length ``n``, checked at run time: how data enters typed code.
+
+    With a type checker, annotate the name (``x: Vec[Literal[8]] = as_vec(data, 8)``) or
+    write ``Vec[Literal[8]](data)``: both are typed ``Vec[Literal[8]]`` by every checker.
+
+    Raises:
+        ShapeError: ``data`` is not a vector of ``n`` numbers.
+
+    Example:
+        >>> from typedprop.linalg import as_vec
+        >>> as_vec([1.0, 2.0], 2)
+        Vec[2]([1., 2.])
+        >>> as_vec([1.0, 2.0], 3)
+        Traceback (most recent call last):
+        ...
+        typedprop.errors.ShapeError: as_vec: expected Vec[3], got an array of shape (2,)
+    """
+    v: Vec[N] = Vec(data)
+    if v.array.shape != (n,):
+        raise ShapeError(f"as_vec: expected Vec[{n}], got an array of shape {v.array.shape}")
+    return v
+
+
+def as_mat(data: ArrayLike, m: M, n: N) -> Mat[M, N]:
+    """``data`` as an ``m`` by ``n`` ``Mat``, checked at run time: how data enters typed code.
+
+    Raises:
+        ShapeError: ``data`` is not a matrix of ``m`` rows and ``n`` columns.
+
+    Example:
+        >>> from typedprop.linalg import as_mat
+        >>> as_mat([[1.0, 2.0]], 1, 2)
+        Mat[1, 2]([[1., 2.]])
+        >>> as_mat([[1.0, 2.0]], 2, 1)
+        Traceback (most recent call last):
+        ...
+        typedprop.errors.ShapeError: as_mat: expected Mat[2, 1], got an array of shape (1, 2)
+    """
+    x: Mat[M, N] = Mat(data)
+    if x.array.shape != (m, n):
+        raise ShapeError(f"as_mat: expected Mat[{m}, {n}], got an array of shape {x.array.shape}")
+    return x
 
 
 def eye(n: N) -> Mat[N, N]:

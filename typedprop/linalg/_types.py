@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Iterator
-from typing import Any, Generic, Literal, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -98,19 +98,21 @@ class _DimMeta(type):
             return type.__instancecheck__(cls, obj)
         return type(obj) is cls._base and obj.array.shape == dims  # type: ignore[attr-defined]
 
-    def __call__(cls, *args: Any, **kwargs: Any) -> Any:
-        dims = cls._dims
-        if dims is None:
-            return type.__call__(cls, *args, **kwargs)
-        base = cls._base
-        assert base is not None
-        value = base(*args, **kwargs)
-        if value.array.shape != dims:
-            raise ShapeError(
-                f"{cls.__name__}: expected shape {dims}, got {show(value)} "
-                f"(an array of shape {value.array.shape})"
-            )
-        return value
+    if not TYPE_CHECKING:  # checkers type Vec[Literal[3]](data) by __init__: a Vec[Literal[3]]
+
+        def __call__(cls, *args: Any, **kwargs: Any) -> Any:
+            dims = cls._dims
+            if dims is None:
+                return type.__call__(cls, *args, **kwargs)
+            base = cls._base
+            assert base is not None
+            value = base(*args, **kwargs)
+            if value.array.shape != dims:
+                raise ShapeError(
+                    f"{cls.__name__}: expected shape {dims}, got {show(value)} "
+                    f"(an array of shape {value.array.shape})"
+                )
+            return value
 
     def __repr__(cls) -> str:
         return cls.__qualname__
@@ -518,7 +520,7 @@ class Mat(_Static, Generic[M, N], metaclass=_DimMeta):
     def __truediv__(self, other: Mat[M, N] | Vec[N] | float) -> Mat[M, N]:
         return self._binary(other, np.divide, "/", False)  # type: ignore[no-any-return]
 
-    def __rtruediv__(self, other: float) -> Mat[M, N]:  # other / self
+    def __rtruediv__(self, other: Vec[N] | float) -> Mat[M, N]:  # other / self
         return self._binary(other, np.divide, "/", True)  # type: ignore[no-any-return]
 
     def __pow__(self, other: float) -> Mat[M, N]:

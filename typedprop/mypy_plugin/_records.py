@@ -26,7 +26,14 @@ from mypy.types import (
 )
 from mypy.typevars import fill_typevars
 
-from typedprop.mypy_plugin._common import BVAR, LENS, LENS_MISMATCH, Types, fail_for_good
+from typedprop.mypy_plugin._common import (
+    BVAR,
+    LENS,
+    LENS_MISMATCH,
+    MODEL_BASE,
+    Types,
+    fail_for_good,
+)
 from typedprop.mypy_plugin._dims import normalize
 
 _META: Final = "typedprop"
@@ -40,8 +47,8 @@ def model_class(ctx: ClassDefContext) -> None:
     """Mark a ``@model`` class (or a ``Model`` subclass) and give it typed record arithmetic."""
     info = ctx.cls.info
     info.metadata[_META] = {"model": True}
-    if any(base.fullname.endswith(".Model") and base is not info for base in info.mro[1:]):
-        return  # the base class's own typed methods serve
+    if any(_META in base.metadata or base.fullname == MODEL_BASE for base in info.mro[1:]):
+        return  # a model base's methods serve (Model's are typed with Self)
     self_type = fill_typevars(info)
     number = ctx.api.named_type("builtins.float")
     for name, arg_type in (

@@ -45,3 +45,27 @@ def on_bvars(
     bad13 = bv + bu  # E: Dimension mismatch in +: Vec[100] + Vec[99]  [dim-mismatch]
     bad14 = bv - u  # E: Dimension mismatch in -: Vec[100] - Vec[99]  [dim-mismatch]
     reveal_type(auto(v) @ auto(v))  # N: Revealed type is "typedprop._core.BVar[float]"
+
+
+def mixed(
+    bm: BVar[Mat[Literal[20], Literal[100]]], bv: BVar[Vec[Literal[100]]], s: BVar[float]
+) -> None:
+    reveal_type(bm.T)  # N: Revealed type is "typedprop._core.BVar[typedprop.linalg._types.Mat[Literal[100], Literal[20]]]"
+    reveal_type(bv + bm)  # N: Revealed type is "typedprop._core.BVar[typedprop.linalg._types.Mat[Literal[20], Literal[100]]]"
+    reveal_type(bv - m)  # N: Revealed type is "typedprop._core.BVar[typedprop.linalg._types.Mat[Literal[20], Literal[100]]]"
+    reveal_type(m * bv)  # N: Revealed type is "typedprop._core.BVar[typedprop.linalg._types.Mat[Literal[20], Literal[100]]]"
+    reveal_type(v / bm)  # N: Revealed type is "typedprop._core.BVar[typedprop.linalg._types.Mat[Literal[20], Literal[100]]]"
+    reveal_type(s * bv)  # N: Revealed type is "typedprop._core.BVar[typedprop.linalg._types.Vec[Literal[100]]]"
+    reveal_type(s * v)  # N: Revealed type is "typedprop._core.BVar[typedprop.linalg._types.Vec[Literal[100]]]"
+    reveal_type(v * s)  # N: Revealed type is "typedprop._core.BVar[typedprop.linalg._types.Vec[Literal[100]]]"
+    reveal_type(s * s)  # N: Revealed type is "typedprop._core.BVar[float]"
+    reveal_type(v + m)  # N: Revealed type is "typedprop.linalg._types.Mat[Literal[20], Literal[100]]"
+    reveal_type(v / m)  # N: Revealed type is "typedprop.linalg._types.Mat[Literal[20], Literal[100]]"
+    reveal_type(bv + bm @ bv)  # E: Dimension mismatch in +: Vec[100] + Vec[20]  [dim-mismatch]  # N: Revealed type is "typedprop._core.BVar[typedprop.linalg._types.Vec[Any]]"
+    bad15 = bv + zeros(20, 99)  # E: Dimension mismatch in +: Vec[100] + Mat[20, 99]  [dim-mismatch]
+    bad16 = bm.T @ bv  # E: Dimension mismatch in @: Mat[100, 20] @ Vec[100]  [dim-mismatch]
+    bad17 = zeros(20, 99) - bv  # E: Dimension mismatch in -: Mat[20, 99] - Vec[100]  [dim-mismatch]
+    bad18 = v / zeros(3, 99)  # E: Dimension mismatch in /: Vec[100] / Mat[3, 99]  [dim-mismatch]
+    bad19 = bv * zeros(20, 99)  # E: Dimension mismatch in *: Vec[100] * Mat[20, 99]  [dim-mismatch]
+    bad20 = bm.T + bm  # E: Dimension mismatch in +: Mat[100, 20] + Mat[20, 100]  [dim-mismatch]
+    bad21 = s * zeros(3) + bv  # E: Dimension mismatch in +: Vec[3] + Vec[100]  [dim-mismatch]

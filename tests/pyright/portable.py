@@ -1,0 +1,136 @@
+"""Programs in the portable spelling (``Vec[Literal[4]]``, ``Model``, ``lens_of``, checked
+constructors): they run, and pyright (standard mode) and mypy --strict check them with no
+error, each ``assert_type`` included. Run by tests/test_pyright.py; see docs/static-typing.md."""
+
+from __future__ import annotations
+
+from typing import Generic, Literal, TypeVar, assert_type
+
+import numpy as np
+
+from typedprop import (
+    BVar,
+    Lens,
+    Model,
+    auto,
+    grad_bp,
+    lens_of,
+    over_var,
+    set_var,
+    static,
+    view_var,
+)
+from typedprop.functions import logistic, sum_elements
+from typedprop.linalg import Mat, Vec, as_mat, as_vec, dot, tr
+
+B = TypeVar("B", bound=int)
+I = TypeVar("I", bound=int)  # noqa: E741  - the input dimension
+O = TypeVar("O", bound=int)  # noqa: E741  - the output dimension
+L2 = Literal[2]
+L4 = Literal[4]
+L10 = Literal[10]
+
+
+class Layer(Model, Generic[I, O]):
+    weight: Mat[O, I]
+    bias: Vec[O]
+
+
+class Network(Model):
+    hidden: Layer[L4, L10]
+    out: Mat[L2, L10]
+
+
+class Scaled(Model):
+    w: float
+    scale: float = static(default=2.0)  # carried along, never differentiated
+
+
+# --- lenses: one field at class level, paths and generic fields through lens_of ---
+
+HIDDEN_WEIGHT = lens_of(Network, lambda n: n.hidden.weight)
+HIDDEN_BIAS = lens_of(Network, lambda n: n.hidden.bias)
+WEIGHT = lens_of(Layer[L4, L10], lambda layer: layer.weight)
+BIAS = lens_of(Layer[L4, L10], lambda layer: layer.bias)
+assert_type(lens_of(Network, lambda n: n.hidden) >> WEIGHT, Lens[Network, Mat[L10, L4]])
+
+
+def dense(layer: BVar[Layer[L4, L10]], x: BVar[Vec[L4]]) -> BVar[Vec[L10]]:
+    assert_type(layer ^ WEIGHT, BVar[Mat[L10, L4]])
+    return logistic((layer ^ WEIGHT) @ x + (layer ^ BIAS))
+
+
+def run(net: BVar[Network], x: BVar[Vec[L4]]) -> BVar[Vec[L2]]:
+    assert_type(net ^ HIDDEN_WEIGHT, BVar[Mat[L10, L4]])
+    assert_type(view_var(HIDDEN_BIAS, net), BVar[Vec[L10]])
+    h = dense(net ^ Network.hidden, x)
+    return (net ^ Network.out) @ h
+
+
+def loss(net: BVar[Network], x: Vec[L4], target: Vec[L2]) -> BVar[float]:
+    err = run(net, auto(x)) - auto(target)
+    return dot(err, err)
+
+
+def step(net: Network, x: Vec[L4], target: Vec[L2]) -> Network:
+    grad = grad_bp(lambda n: loss(n, x, target), net)
+    assert_type(grad, Network)
+    assert_type(0.1 * grad, Network)
+    return net - 0.1 * grad
+
+
+# --- batches: a vector added to each row, transposes ---
+
+
+def dense_batch(layer: BVar[Layer[I, O]], x: BVar[Mat[B, I]]) -> BVar[Mat[B, O]]:
+    # pyright types these views fully; mypy makes Layer[I, O] in an expression Layer[Any, Any],
+    # so the annotations carry the dimensions for it
+    w: BVar[Mat[O, I]] = layer ^ lens_of(Layer[I, O], lambda layer: layer.weight)
+    b: BVar[Vec[O]] = layer ^ lens_of(Layer[I, O], lambda layer: layer.bias)
+    assert_type(w.T, BVar[Mat[I, O]])
+    assert_type(b + x @ tr(w), BVar[Mat[B, O]])
+    assert_type(x @ w.T + b, BVar[Mat[B, O]])
+    return b + x @ tr(w)
+
+
+def scaled(s: BVar[float], v: Vec[L4], bv: BVar[Vec[L4]], m: Mat[L2, L4]) -> BVar[Mat[L2, L4]]:
+    assert_type(s * v, BVar[Vec[L4]])
+    assert_type(bv * s, BVar[Vec[L4]])
+    assert_type(v + m, Mat[L2, L4])
+    assert_type(m + bv, BVar[Mat[L2, L4]])
+    return bv + m
+
+
+def updated(net: BVar[Network]) -> BVar[Network]:
+    doubled = over_var(HIDDEN_WEIGHT, lambda w: w * 2.0, net)
+    return set_var(HIDDEN_BIAS, doubled ^ HIDDEN_BIAS, doubled)
+
+
+# --- data into typed code: checked constructors ---
+
+rng = np.random.default_rng(0)
+x = Vec[L4](rng.normal(size=4))
+target: Vec[L2] = as_vec(np.array([0.0, 1.0]), 2)
+net = Network(
+    Layer(Mat[L10, L4](rng.normal(scale=0.3, size=(10, 4))), Vec[L10](np.zeros(10))),
+    as_mat(rng.normal(scale=0.3, size=(2, 10)), 2, 10),
+)
+assert_type(x, Vec[L4])
+assert_type(net.hidden.weight, Mat[L10, L4])
+assert_type(net ^ Network.out, Mat[L2, L10])  # a plain record viewed through a field lens
+assert_type(net ^ HIDDEN_WEIGHT, Mat[L10, L4])
+assert (net ^ Network.out) is net.out
+
+start = loss(auto(net), x, target).value
+for _ in range(20):
+    net = step(net, x, target)
+assert loss(auto(net), x, target).value < start  # it learns
+batch = Mat[Literal[3], L4](rng.normal(size=(3, 4)))
+g = grad_bp(lambda layer: sum_elements(dense_batch(layer, auto(batch))), net.hidden)
+assert_type(g, Layer[L4, L10])
+assert g.weight.shape == (10, 4)
+g2 = grad_bp(lambda n: sum_elements(updated(n) ^ HIDDEN_WEIGHT), net)
+assert g2.hidden.weight == 2.0 * Mat[L10, L4](np.ones((10, 4)))
+scaled_grad = grad_bp(lambda p: (p ^ Scaled.w) * (p ^ Scaled.scale), Scaled(1.0))
+assert_type(scaled_grad, Scaled)
+assert scaled_grad == Scaled(2.0)
