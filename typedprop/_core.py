@@ -184,7 +184,9 @@ class BVar(Generic[T_co]):
         return _bv2(_arith.MUL, other, self)
 
     @overload  # first: a vector of unknown size with one stays a vector
-    def __truediv__(self: BVar[Vec[_N]], other: BVar[Vec[_N]] | Vec[_N] | float) -> BVar[Vec[_N]]: ...
+    def __truediv__(
+        self: BVar[Vec[_N]], other: BVar[Vec[_N]] | Vec[_N] | float
+    ) -> BVar[Vec[_N]]: ...
     @overload
     def __truediv__(
         self: BVar[Vec[_N]], other: BVar[Mat[_M, _N]] | Mat[_M, _N]
