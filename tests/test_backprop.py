@@ -426,3 +426,41 @@ def test_bvar_repr_and_value() -> None:
     """A BVar shows its value; the value is public."""
     assert repr(auto(2.0)) == "BVar(constant 2.0)"
     assert tp.eval_bp(lambda x: auto(x.value * 2.0), 3.0) == 6.0
+
+
+# --- gradients the user receives never share memory ---
+
+
+def _overlapping(arrays: list[Any]) -> bool:
+    return any(np.shares_memory(a, b) for i, a in enumerate(arrays) for b in arrays[i + 1 :])
+
+
+def test_gradients_of_a_sum_are_separate_arrays() -> None:
+    """`a + b` hands both arguments the same gradient array; the runner copies one of them."""
+    x, y = np.ones(3), np.ones(3)
+    ga, gb = tp.grad_bp2(lambda a, b: sum_elements(a + b), x, y)
+    ga *= 0.5
+    assert np.array_equal(gb, np.ones(3))
+    assert not _overlapping([ga, gb, x, y])
+
+
+def test_gradient_leaves_of_tuples_and_dicts_are_separate_arrays() -> None:
+    x, y = np.ones(2), np.ones(2)
+    gt = tp.grad_bp(lambda p: sum_elements(p[0] + p[1]), (x, y))
+    gd = tp.grad_bp(lambda p: sum_elements(p["a"] + p["b"]), {"a": x, "b": y})
+    assert not _overlapping([gt[0], gt[1], x, y])
+    assert not _overlapping([gd["a"], gd["b"], x, y])
+
+
+@tp.op1
+def _sum_returning_its_argument(v: Array) -> tuple[float, Any]:
+    return float(np.sum(v)), lambda g: v  # a wrong but legal pullback: the input itself
+
+
+def test_a_gradient_is_never_an_input_or_the_output_gradient() -> None:
+    x = np.ones(3)
+    g = tp.grad_bp(_sum_returning_its_argument, x)
+    assert not np.shares_memory(g, x)
+    _, pullback = tp.backprop_with(lambda a: a, x)
+    seed = np.ones(3)
+    assert not np.shares_memory(pullback(seed), seed)

@@ -10,7 +10,8 @@ own), ``typedprop.functions`` and ``typedprop.linalg``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar, overload
 
 import numpy as np
@@ -26,7 +27,8 @@ from typedprop._core import (
     deep_value,
     materialize,
 )
-from typedprop.errors import NonScalarOutputError, ShapeError
+from typedprop._tree import tree_map
+from typedprop.errors import MissingInstanceError, NonScalarOutputError, ShapeError
 
 __all__ = [
     "auto",
@@ -115,12 +117,17 @@ class _Run:
         found = backward(self.tape.nodes, i, seed, n, free) if i >= 0 else [None] * n
         if free:
             self.tape.nodes = []
-        return tuple(
+        grads = tuple(
             classes.zero(x)
             if g is None
-            else (g if type(g) is type(x) is np.ndarray else materialize(g, x))
+            else (
+                g
+                if type(g) is type(x) is np.ndarray and g.dtype.kind != "c"
+                else materialize(g, x)
+            )
             for x, g in zip(self.inputs, found, strict=True)
         )
+        return _unaliased(grads, (self.inputs, seed))
 
     def scalar_seed(self, runner: str) -> Any:
         v = deep_value(self.value())
@@ -139,6 +146,57 @@ class _Run:
     def pullback(self, g: Any) -> tuple[Any, ...]:
         _check_cotangent(g, self.value())
         return self.grads(g, free=False)
+
+
+def _unaliased(grads: tuple[Any, ...], inputs: Any) -> tuple[Any, ...]:
+    """``grads`` with every array leaf that shares memory with another leaf or an input copied.
+
+    The reverse sweep passes arrays on without copying (``a + b`` gives both the same gradient
+    array; a custom pullback may return its argument), so the leaves a user receives are checked
+    once per call: ``ga *= lr`` must never change ``gb`` or an input. Only leaves whose
+    underlying buffer was already seen are compared, and only those that overlap are copied.
+    """
+    seen: dict[int, list[Any]] = {}
+    for leaf in _arrays(inputs):
+        seen.setdefault(id(_root(leaf)), []).append(leaf)
+    shared = set()
+    for k, leaf in enumerate(_arrays(grads)):
+        others = seen.setdefault(id(_root(leaf)), [])
+        if any(np.may_share_memory(leaf, o) for o in others):
+            shared.add(k)
+        others.append(leaf)
+    if not shared:
+        return grads
+    count = itertools.count()
+
+    def fresh(leaf: Any) -> Any:
+        if type(leaf) is np.ndarray and next(count) in shared:
+            return leaf.copy()
+        return leaf
+
+    return tree_map(fresh, grads)  # type: ignore[no-any-return]
+
+
+def _arrays(x: Any) -> Iterator[Any]:
+    """The plain array leaves of a value (containers and records walked, anything else skipped)."""
+    if type(x) is np.ndarray:
+        yield x
+        return
+    if type(x) is BVar or x is None or type(x) is float:
+        return
+    try:
+        parts = classes.instance_for(x).children(x)
+    except MissingInstanceError:
+        return
+    for p in parts or ():
+        yield from _arrays(p)
+
+
+def _root(a: Any) -> Any:
+    """The array that owns the memory ``a`` views."""
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
 
 
 def _collect_if_vars(out: Any) -> Any:
