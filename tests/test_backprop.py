@@ -323,6 +323,9 @@ def test_pullback_checks_the_output_gradient_shape() -> None:
     _, pullback = tp.backprop_with(lambda x: x * 2.0, np.ones(3))
     with pytest.raises(tp.ShapeError, match=r"shape \(2,\).*shape \(3,\)"):
         pullback(np.ones(2))
+    _, of_float = tp.backprop_with(lambda x: x * 2.0, 1.0)
+    with pytest.raises(tp.ShapeError, match=r"array of shape \(3,\).*the output.*a float"):
+        of_float(np.ones(3))
 
 
 # --- inputs, memory and threads ---

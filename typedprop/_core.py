@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
 import numpy as np
 
 from typedprop import classes
-from typedprop.errors import EscapedBVarError, ShapeError
+from typedprop.errors import EscapedBVarError, PullbackError, ShapeError
 
 if TYPE_CHECKING:  # typing only: the engine knows nothing of linalg at run time
     from numpy.typing import NDArray
@@ -536,24 +536,86 @@ def backward(nodes: list[Any], out: int, seed: Any, n_inputs: int, free: bool) -
 
 
 def _user_grads(op: Op, gs: Any, vals: Sequence[Any]) -> Sequence[Any]:
-    """A pullback's result, checked: one gradient per argument, each of its argument's shape."""
+    """A pullback's result, checked: one gradient per argument, each of its argument's kind
+    and shape (a number for a number, a ``Vec[3]`` for a ``Vec[3]``, a record for a record)."""
     if op.bare:
         gs = (gs,)
     elif not isinstance(gs, tuple | list) or len(gs) != op.arity:
-        got = f"{len(gs)} values" if isinstance(gs, tuple | list) else type(gs).__name__
-        raise TypeError(
+        got = f"{len(gs)} values" if isinstance(gs, tuple | list) else _kind(gs)
+        raise PullbackError(
             f"op {op.name!r}: its pullback must return a tuple of {op.arity} gradients, "
-            f"one per argument, but returned {got}"
+            f"one per argument (None for no gradient), but returned {got}"
         )
     for k, (gk, v) in enumerate(zip(gs, vals, strict=True)):
-        v = deep_value(v)
-        if type(v) is np.ndarray and gk is not None and np.shape(deep_value(gk)) != v.shape:
-            raise ShapeError(
-                f"op {op.name!r}: its pullback returned a gradient of shape "
-                f"{np.shape(deep_value(gk))} for argument {k} of shape {v.shape}; a gradient "
-                f"has its argument's shape"
-            )
+        if gk is None:
+            continue
+        gk, v = deep_value(gk), deep_value(v)
+        if type(gk) is type(v) is np.ndarray and gk.shape == v.shape:
+            continue
+        check_gradient(f"op {op.name!r}: its pullback returned", f"argument {k}", gk, v)
     return gs  # type: ignore[no-any-return]
+
+
+def check_gradient(lead: str, where: str, g: Any, v: Any) -> None:
+    """Raise if ``g`` cannot be the gradient of the value ``v``: ``lead`` says who made ``g``
+    (``"op 'f': its pullback returned"``), ``where`` names ``v``."""
+    tv = type(v)
+    g = deep_value(g)
+    bad: type[Exception] | None = None
+    if tv is np.ndarray or hasattr(tv, "_rewrap"):
+        if not (
+            type(g) is np.ndarray
+            or hasattr(type(g), "_rewrap")
+            or (_is_number(g) and not np.shape(v))
+        ):
+            bad = ShapeError if _is_number(g) or hasattr(g, "shape") else PullbackError
+        elif np.shape(g) != np.shape(v):
+            bad = ShapeError
+    elif _is_number(v):
+        if not (_is_number(g) or (type(g) is np.ndarray and g.ndim == 0)):
+            bad = ShapeError if hasattr(g, "shape") else PullbackError
+    elif tv is tuple or tv is list or tv is dict or hasattr(tv, "__attrs_attrs__"):
+        if type(g) is not tv or len(_parts(g)) != len(_parts(v)):
+            bad = PullbackError
+        else:
+            for name, gi, vi in zip(_part_names(v), _parts(g), _parts(v), strict=True):
+                if gi is not None:
+                    check_gradient(lead, f"{where}, {name}", gi, vi)
+    if bad is not None:
+        raise bad(
+            f"{lead} {_kind(g)} as the gradient of {where}, which is {_kind(v)}; a gradient "
+            f"has the kind and shape of its value"
+        )
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, float | int | complex | np.number) and not isinstance(x, bool)
+
+
+def _parts(x: Any) -> Sequence[Any]:
+    if type(x) is dict:
+        return list(x.values())
+    if type(x) is tuple or type(x) is list:
+        return x  # type: ignore[no-any-return]
+    return [getattr(x, a.name) for a in type(x).__attrs_attrs__]
+
+
+def _part_names(x: Any) -> list[str]:
+    if type(x) is dict:
+        return [f"key {k!r}" for k in x]
+    if type(x) is tuple or type(x) is list:
+        return [f"element {i}" for i in range(len(x))]
+    return [f"field {a.name!r}" for a in type(x).__attrs_attrs__]
+
+
+def _kind(x: Any) -> str:
+    """How a value is named in messages: ``Vec[3]``, ``an array of shape (2,)``, ``a str``."""
+    t = type(x)
+    if hasattr(t, "_rewrap"):
+        return f"{t.__name__}[{', '.join(map(str, x.shape))}]"
+    if t is np.ndarray:
+        return f"an array of shape {x.shape}"
+    return f"a {t.__name__}"
 
 
 class _BVarBackprop(classes.Backprop[BVar[Any]]):

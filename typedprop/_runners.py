@@ -24,6 +24,7 @@ from typedprop._core import (
     _apply_n,
     _Tape,
     backward,
+    check_gradient,
     deep_value,
     materialize,
 )
@@ -219,6 +220,7 @@ def _check_cotangent(g: Any, out: Any) -> None:
                 f"backprop_with pullback: the output's gradient has shape {sg} but the output "
                 f"has shape {so}; give a gradient shaped like the output"
             )
+    check_gradient("backprop_with's pullback was given", "the output", g, o)
 
 
 # --- one input ---

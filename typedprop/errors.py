@@ -14,7 +14,9 @@ __all__ = [
     "GradientCheckError",
     "MissingInstanceError",
     "NonScalarOutputError",
+    "PullbackError",
     "ShapeError",
+    "SingularMatrixError",
     "TypedpropError",
 ]
 
@@ -49,3 +51,11 @@ class FieldTypeError(TypedpropError, TypeError):
 
 class CheckpointError(TypedpropError, ValueError):
     """A checkpoint file that cannot be read back into the record type asked for."""
+
+
+class PullbackError(TypedpropError, TypeError):
+    """A hand-written pullback returned the wrong number or kind of gradients for its op."""
+
+
+class SingularMatrixError(TypedpropError, ValueError):
+    """A matrix without the property an operation needs: an inverse, or positive definiteness."""
