@@ -197,18 +197,54 @@ DIV: Op = Op(
 )
 
 
+def _pow(x: Any, y: Any) -> Any:
+    """``x ** y``, with numpy's answers where Python's floats fail: ``inf`` (not an error) for
+    ``0.0 ** -0.5`` or an overflow, ``nan`` (not a complex number) for ``(-8.0) ** 0.5``."""
+    if type(x) is float or type(y) is float:
+        try:
+            ans = x**y
+        except (ZeroDivisionError, OverflowError):
+            return float(np.power(float(x), float(y)))
+        return float(np.power(float(x), float(y))) if type(ans) is complex else ans
+    return x**y
+
+
+def _zeros_of(*vs: Any) -> Any:
+    """A constant, 1 where the values of all of ``vs`` are 0 (broadcast together) and 0
+    elsewhere, of the kind of the one whose shape it has; ``None`` when there is no such place."""
+    ds = [deep_value(v) for v in vs]
+    arrays = [raw(d) for d in ds]
+    if not all(np.any(a == 0) for a in arrays):
+        return None
+    m = np.asarray(arrays[0]) == 0
+    for a in arrays[1:]:
+        m = m & (np.asarray(a) == 0)
+    if not m.any():
+        return None
+    if m.ndim == 0:
+        return 1.0
+    like = next(d for d, a in zip(ds, arrays, strict=True) if np.shape(a) == m.shape)
+    return as_kind(m.astype(np.float64), like)
+
+
+def _pow_vjp_x(g: Any, ans: Any, x: Any, y: Any) -> Any:
+    z = _zeros_of(x, y)
+    # y x ** (y - 1) is 0 * inf where x == y == 0: the derivative of x ** 0 is 0, and x ** 1
+    # there gives that 0 (elsewhere the rule is untouched, second derivatives included)
+    e = y - 1.0 if z is None else y - 1.0 + 2.0 * z
+    return unbroadcast(g * y * _apply2(POW, x, e), x)
+
+
 def _pow_vjp_y(g: Any, ans: Any, x: Any, y: Any) -> Any:
     from typedprop.functions import log
 
-    return unbroadcast(g * ans * log(x), y)
+    z = _zeros_of(x)
+    # where x == 0, x ** y is constant in y (0, or 1 at y == 0): its derivative is 0, not
+    # 0 * log 0; log(1) there gives that 0
+    return unbroadcast(g * ans * log(x if z is None else x + z), y)
 
 
-POW: Op = Op(
-    "**",
-    2,
-    fwd=operator.pow,
-    vjps=(lambda g, ans, x, y: unbroadcast(g * y * x ** (y - 1), x), _pow_vjp_y),
-)
+POW: Op = Op("**", 2, fwd=_pow, vjps=(_pow_vjp_x, _pow_vjp_y))
 NEG: Op = Op("neg", 1, fwd=operator.neg, vjps=(lambda g, ans, x: -g,))
 ABS: Op = Op("abs", 1, fwd=abs, vjps=(lambda g, ans, x: g * np.sign(deep_value(x)),))
 BP_ADD: Op = Op(
