@@ -467,3 +467,31 @@ def test_a_gradient_is_never_an_input_or_the_output_gradient() -> None:
     _, pullback = tp.backprop_with(lambda a: a, x)
     seed = np.ones(3)
     assert not np.shares_memory(pullback(seed), seed)
+
+
+# --- the kind of a gradient ---
+
+
+def test_a_float_inputs_gradient_is_a_float() -> None:
+    """numpy scalars made along the way (np.mean, np.sin, a product with np.float64) do not
+    leak into the gradient of a float, alone or inside a container."""
+    from typedprop.functions import mean
+
+    for f in (mean, sin, lambda a: a * np.float64(2.0), lambda a: np.float64(2.0) ** a):
+        g = tp.grad_bp(f, 1.0)
+        assert type(g) is float
+    gs = tp.grad_bp(lambda p: sin(p[0]) * p[1], (1.0, 2.0))
+    assert [type(g) for g in gs] == [float, float]
+    assert all(type(g) is float for g in tp.grad_bp_n(lambda a, b: mean(a * b), 1.0, 2.0))
+
+
+def test_a_real_inputs_gradient_is_the_real_part() -> None:
+    """Through complex numbers, a real input's gradient is that of the output's real part."""
+    assert tp.grad_bp(lambda x: x * 1j, 1.0) == 0.0
+    g = tp.grad_bp(lambda x: x * (2.0 + 3.0j), 1.0)
+    assert type(g) is float and g == 2.0
+    ga = tp.grad_bp(lambda x: sum_elements(x * (2.0 + 3.0j)), np.ones(2))
+    assert ga.dtype == np.float64
+    np.testing.assert_array_equal(ga, [2.0, 2.0])
+    gc = tp.grad_bp(lambda x: sum_elements(x * 2.0), np.ones(2, complex))
+    assert gc.dtype == np.complex128

@@ -475,18 +475,25 @@ def materialize(g: Any, like: Any) -> Any:
     """A gradient as a full value of the type of ``like``, the value it is the gradient of.
 
     numpy turns 0-d arrays into numpy scalars on the way through most operations; the gradient
-    of a 0-d array input is made a 0-d array again here, and that of a float a float.
+    of a 0-d array input is made a 0-d array again here, and that of a float a float. A real
+    value's gradient is real: where the computation went through complex numbers, it is the
+    real part (the gradient of the real part of the output).
     """
     if type(g) is _Partial:
         return g.full()
     tl = type(like)
     tg = type(g)
     if tl is np.ndarray:
-        if tg is not np.ndarray and tg is not BVar:
+        if tg is np.ndarray:
+            if g.dtype.kind == "c" and like.dtype.kind != "c":
+                return g.real.copy()
+        elif tg is not BVar:
+            if like.dtype.kind != "c":
+                g = np.real(g)
             return np.asarray(g, classes.zero(like).dtype)
     elif tl is float:
-        if tg is np.ndarray and g.ndim == 0:
-            return float(g)
+        if tg is not float and tg is not BVar:
+            return float(np.real(g))
     elif tg is np.ndarray and hasattr(tl, "_rewrap"):
         return tl._rewrap(g)  # an array wrapper's gradient is that wrapper (linalg's Vec)
     return g

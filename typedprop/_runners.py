@@ -257,11 +257,13 @@ def backprop(f: Callable[[BVar[A]], BVar[B]], x: A) -> tuple[B, A]:
 def grad_bp(f: Callable[[BVar[A]], BVar[R]], x: A) -> A:
     """The gradient of ``f`` at ``x``: a value of ``x``'s type (a whole record for a record).
 
-    Inputs the output does not depend on get their ``zero``. ``grad_bp`` nests, so the gradient
-    of a gradient is a second derivative: given a ``BVar`` of an enclosing call, it returns a
-    ``BVar`` of that call (the mypy plugin types it so; plain checkers see ``BVar[BVar[...]]``
-    arguments). A gradient whose function only closes over an enclosing call's ``BVar`` is
-    also such a ``BVar``, though its static type is ``x``'s.
+    Inputs the output does not depend on get their ``zero``. A float's gradient is a float,
+    and a real input's gradient is real: through complex numbers it is the gradient of the
+    output's real part. No two arrays of the gradient share memory. ``grad_bp`` nests, so the
+    gradient of a gradient is a second derivative: given a ``BVar`` of an enclosing call, it
+    returns a ``BVar`` of that call (the mypy plugin types it so; plain checkers see
+    ``BVar[BVar[...]]`` arguments). A gradient whose function only closes over an enclosing
+    call's ``BVar`` is also such a ``BVar``, though its static type is ``x``'s.
 
     Raises:
         NonScalarOutputError: ``f`` does not return a single number (use ``backprop_with``).
