@@ -24,6 +24,7 @@ import typedprop.linalg as la
 from typedprop import (
     BVar,
     ShapeError,
+    SingularMatrixError,
     TypedpropError,
     add,
     auto,
@@ -1046,3 +1047,40 @@ def test_backprop_laws_for_vec_and_mat(data: st.DataObject) -> None:
     np.testing.assert_allclose(
         add(add(x, y), z).array, add(x, add(y, z)).array, rtol=1e-15, atol=1e-14
     )
+
+
+# --- singular matrices ---
+
+
+@given(arrays(shape=(3, 3), elements=well_floats(-3.0, 3.0)), st.integers(0, 2))
+def test_det_has_a_gradient_at_a_singular_matrix(a: Array, k: int) -> None:
+    """det's gradient is the cofactor matrix (the adjugate's transpose), also where det is 0:
+    checked against the closed form det(X) X⁻ᵀ nearby and against finite differences."""
+    singular = a.copy()
+    singular[k] = singular[(k + 1) % 3] - 2.0 * singular[(k + 2) % 3]
+    g = grad_bp(det, Mat(singular))
+    check_grad(det, Mat(singular), order=1)
+    bumped = singular + 1e-4 * np.eye(3)
+    if abs(np.linalg.det(bumped)) > 1e-10:  # the cofactors are continuous
+        near = np.linalg.det(bumped) * np.linalg.inv(bumped).T
+        np.testing.assert_allclose(g.array, near, atol=1e-2 * (1.0 + np.abs(near).max()))
+    np.testing.assert_allclose(
+        grad_bp(det, matrix([[1.0, 2.0], [2.0, 4.0]])).array, [[4.0, -2.0], [-2.0, 1.0]]
+    )
+
+
+def test_singular_matrices_give_typed_errors_not_numpys() -> None:
+    """inv, chol, lndet's gradient and det's second derivative at a singular matrix raise
+    SingularMatrixError naming the operation; lndet's value there is -inf."""
+    s = matrix([[1.0, 2.0], [2.0, 4.0]])
+    with pytest.raises(SingularMatrixError, match=r"^inv: the matrix is singular"):
+        inv(s)
+    with pytest.raises(SingularMatrixError, match=r"^inv: the matrix is singular"):
+        grad_bp(lambda x: fn.sum_elements(inv(x)), s)
+    assert lndet(s) == -np.inf
+    with pytest.raises(SingularMatrixError, match=r"^lndet: .*no gradient"):
+        grad_bp(lndet, s)
+    with pytest.raises(SingularMatrixError, match=r"^det: its second derivative"):
+        grad_bp(lambda x: grad_bp(det, x)[0, 0], s)
+    with pytest.raises(SingularMatrixError, match=r"^chol: the matrix is not positive definite"):
+        chol(matrix([[1.0, 2.0], [2.0, 1.0]]))

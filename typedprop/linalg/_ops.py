@@ -16,7 +16,7 @@ import numpy as np
 
 from typedprop._arith import BROADCAST_TO, GETITEM, TRANSPOSE, sum_axis
 from typedprop._core import BVar, Op, _apply1, _apply2, _apply_n, deep_value
-from typedprop.errors import ShapeError, TypedpropError
+from typedprop.errors import ShapeError, SingularMatrixError, TypedpropError
 from typedprop.functions import mean as _mean
 from typedprop.functions import sqrt, sum_elements
 from typedprop.linalg._types import Add, Mat, Vec, mismatch, show
@@ -718,21 +718,62 @@ def mean_cov(x: Any) -> tuple[Any, Any]:
 
 def _inv_fwd(x: Mat[Any, Any]) -> Mat[Any, Any]:
     _check("inv", _square(x), x, why="; inv needs a square matrix")
-    return Mat._rewrap(np.linalg.inv(x.array))
+    return Mat._rewrap(_inverse("inv", x.array))
+
+
+def _inverse(name: str, a: Any) -> Any:
+    """``a``'s inverse, or a ``SingularMatrixError`` naming the operation that needed it."""
+    try:
+        return np.linalg.inv(a)
+    except np.linalg.LinAlgError as e:
+        raise SingularMatrixError(
+            f"{name}: the matrix is singular (its determinant is 0), so it has no inverse "
+            f"({e}); {_SINGULAR_HINT}"
+        ) from e
+
+
+_SINGULAR_HINT = "check it with det(m) first, or regularise it (m + eps * eye(n))"
+
+
+def _cofactors(a: Any) -> Any:
+    """The matrix of cofactors of ``a`` (the adjugate's transpose, the gradient of ``det``),
+    from the SVD ``U S Vᵀ``: ``det(U) det(V) U diag(prod_{j != i} s_j) Vᵀ``. Defined and
+    accurate for singular matrices too, where ``det(X) X⁻ᵀ`` is not."""
+    u, sv, vt = np.linalg.svd(a)
+    n = sv.shape[0]
+    before = np.concatenate(([1.0], np.cumprod(sv[:-1]))) if n else sv
+    after = np.concatenate((np.cumprod(sv[::-1][:-1])[::-1], [1.0])) if n else sv
+    sign = np.sign(np.linalg.det(u) * np.linalg.det(vt))
+    return (u * (sign * before * after)) @ vt
+
+
+def _det_vjp(g: Any, ans: Any, x: Any) -> Any:
+    if type(x) is not BVar and type(g) is not BVar:
+        return Mat._rewrap(_cofactors(x.array)) * g
+    if deep_value(ans) == 0.0:
+        raise SingularMatrixError(
+            "det: its second derivative at a singular matrix is not implemented (the first "
+            "derivative there, the cofactor matrix, is); differentiate det once at this point"
+        )
+    return tr(inv(x)) * (g * ans)
+
+
+def _lndet_vjp(g: Any, ans: Any, x: Any) -> Any:
+    if deep_value(ans) == -np.inf:
+        raise SingularMatrixError(
+            f"lndet: log |det X| is -inf at a singular matrix and has no gradient there; "
+            f"{_SINGULAR_HINT}"
+        )
+    return tr(inv(x)) * g
 
 
 _INV: Op = Op("inv", 1, fwd=_inv_fwd, vjps=(lambda g, ans, x: -(tr(ans) @ g @ tr(ans)),))
-_DET: Op = Op(
-    "det",
-    1,
-    fwd=lambda x: float(np.linalg.det(x.array)),
-    vjps=(lambda g, ans, x: tr(inv(x)) * (g * ans),),
-)
+_DET: Op = Op("det", 1, fwd=lambda x: float(np.linalg.det(x.array)), vjps=(_det_vjp,))
 _LNDET: Op = Op(
     "lndet",
     1,
     fwd=lambda x: float(np.linalg.slogdet(x.array)[1]),
-    vjps=(lambda g, ans, x: tr(inv(x)) * g,),
+    vjps=(_lndet_vjp,),
 )
 
 
@@ -741,7 +782,11 @@ def inv(x: Mat[N, N]) -> Mat[N, N]: ...
 @overload
 def inv(x: BVar[Mat[N, N]]) -> BVar[Mat[N, N]]: ...
 def inv(x: Any) -> Any:
-    """The inverse of a square matrix; gradient ``-X⁻ᵀ G X⁻ᵀ``."""
+    """The inverse of a square matrix; gradient ``-X⁻ᵀ G X⁻ᵀ``.
+
+    Raises:
+        SingularMatrixError: the matrix is singular.
+    """
     return _apply1(_INV, x)
 
 
@@ -750,7 +795,13 @@ def det(x: Mat[N, N]) -> float: ...
 @overload
 def det(x: BVar[Mat[N, N]]) -> BVar[float]: ...
 def det(x: Any) -> Any:
-    """The determinant of a square matrix; gradient ``g det(X) X⁻ᵀ``."""
+    """The determinant of a square matrix; gradient ``g`` times the cofactor matrix (``det(X)
+    X⁻ᵀ`` where ``X`` is invertible), also at a singular matrix; the second derivative is
+    there only where ``X`` is invertible.
+
+    Raises:
+        SingularMatrixError: a second derivative at a singular matrix.
+    """
     _check("det", _square(x), x, why="; det needs a square matrix")
     return _apply1(_DET, x)
 
@@ -760,7 +811,11 @@ def lndet(x: Mat[N, N]) -> float: ...
 @overload
 def lndet(x: BVar[Mat[N, N]]) -> BVar[float]: ...
 def lndet(x: Any) -> Any:
-    """``log |det X|`` of a square matrix; gradient ``g X⁻ᵀ``."""
+    """``log |det X|`` of a square matrix; gradient ``g X⁻ᵀ``; ``-inf`` at a singular matrix.
+
+    Raises:
+        SingularMatrixError: the gradient at a singular matrix (there is none).
+    """
     _check("lndet", _square(x), x, why="; lndet needs a square matrix")
     return _apply1(_LNDET, x)
 
@@ -840,7 +895,13 @@ def _chol_vjp(g: Any, ans: Any, x: Any) -> Any:
 
 def _chol_fwd(x: Mat[Any, Any]) -> Mat[Any, Any]:
     _check("chol", _square(x), x, why="; chol needs a symmetric positive definite matrix")
-    return Mat._rewrap(np.linalg.cholesky(x.array))
+    try:
+        return Mat._rewrap(np.linalg.cholesky(x.array))
+    except np.linalg.LinAlgError as e:
+        raise SingularMatrixError(
+            f"chol: the matrix is not positive definite ({e}); chol needs a symmetric positive "
+            f"definite matrix (a covariance plus eps * eye(n), say)"
+        ) from e
 
 
 _CHOL: Op = Op("chol", 1, fwd=_chol_fwd, vjps=(_chol_vjp,))
