@@ -1084,3 +1084,103 @@ def test_singular_matrices_give_typed_errors_not_numpys() -> None:
         grad_bp(lambda x: grad_bp(det, x)[0, 0], s)
     with pytest.raises(SingularMatrixError, match=r"^chol: the matrix is not positive definite"):
         chol(matrix([[1.0, 2.0], [2.0, 1.0]]))
+
+
+# --- @ over every mix of Vec, Mat and plain arrays ---
+
+_MATMUL_KINDS: dict[str, Callable[[np.random.Generator, int, int], Any]] = {
+    "Vec": lambda rng, m, n: Vec(rng.normal(size=n)),
+    "Mat": lambda rng, m, n: Mat(rng.normal(size=(m, n))),
+    "array1": lambda rng, m, n: rng.normal(size=n),
+    "array2": lambda rng, m, n: rng.normal(size=(m, n)),
+}
+_MATMUL_TABLE = [
+    (left, right, bvars)
+    for left in _MATMUL_KINDS
+    for right in _MATMUL_KINDS
+    for bvars in ("both", "left", "right")
+]
+
+
+def _kind_of_product(x: Any, y: Any) -> type:
+    """What x @ y is: a number for two vectors, else by its axes, a wrapper if either is."""
+    nd = np.ndim(_raw(x)) + np.ndim(_raw(y)) - 2
+    if nd == 0:
+        return float
+    if not isinstance(x, Vec | Mat) and not isinstance(y, Vec | Mat):
+        return np.ndarray
+    return Vec if nd == 1 else Mat
+
+
+def _raw(v: Any) -> Any:
+    return v.array if isinstance(v, Vec | Mat) else v
+
+
+@pytest.mark.parametrize(("left", "right", "bvars"), _MATMUL_TABLE)
+def test_matmul_runs_both_ways_for_every_mix_of_kinds(left: str, right: str, bvars: str) -> None:
+    """Vec, Mat and plain arrays of 1 and 2 axes under @, constants or BVars on either side:
+    numpy's value, the documented kind, gradients of each argument's kind, checked against
+    finite differences to second order."""
+    rng = np.random.default_rng(len(left) * 7 + len(right))
+    x = _MATMUL_KINDS[left](rng, 2, 3)
+    y = (
+        _MATMUL_KINDS[right](rng, 3, 2)
+        if right in ("Mat", "array2")
+        else (_MATMUL_KINDS[right](rng, 3, 3))
+    )
+    expected = _raw(x) @ _raw(y)
+    kind = _kind_of_product(x, y)
+    plain = x @ y
+    assert type(plain) is (np.float64 if kind is float and left == right == "array1" else kind)
+    np.testing.assert_allclose(_raw(plain), expected, rtol=1e-13)
+    f = {
+        "both": lambda a, b: _scalar(a @ b),
+        "left": lambda a: _scalar(a @ y),
+        "right": lambda b: _scalar(x @ b),
+    }[bvars]
+    args = {"both": (x, y), "left": (x,), "right": (y,)}[bvars]
+    np.testing.assert_allclose(
+        _raw(eval_bp_n(lambda *a: _lhs_rhs(bvars, a, x, y), *args)), expected
+    )
+    grads = grad_bp_n(f, *args)
+    assert [type(g) for g in grads] == [type(a) for a in args]
+    check_grad(f, *args, order=2)
+
+
+def _lhs_rhs(bvars: str, a: tuple[Any, ...], x: Any, y: Any) -> Any:
+    lhs, rhs = {"both": a, "left": (a[0], y), "right": (x, a[0])}[bvars]
+    return lhs @ rhs
+
+
+@pytest.mark.parametrize(("left", "right"), [(a, b) for a in _MATMUL_KINDS for b in _MATMUL_KINDS])
+def test_matmul_of_mismatched_kinds_raises_shape_error_before_recording(
+    left: str, right: str
+) -> None:
+    """Inner dimensions that differ raise ShapeError naming @ (plain, and under grad_bp, where
+    the forward computation raises before its node is recorded)."""
+    rng = np.random.default_rng(0)
+    x = _MATMUL_KINDS[left](rng, 2, 3)
+    y = _MATMUL_KINDS[right](rng, 4, 4)
+    if "array" not in left or "array" not in right:  # two plain arrays are numpy's business
+        with pytest.raises(ShapeError, match="Dimension mismatch in @"):
+            x @ y
+    with pytest.raises(ShapeError, match="Dimension mismatch in @"):
+        grad_bp_n(lambda a, b: _scalar(a @ b), x, y)
+
+
+@pytest.mark.parametrize("op", [operator.add, operator.sub, operator.mul, operator.truediv])
+def test_a_vector_meets_each_row_of_a_plain_matrix_on_either_side(
+    op: Callable[[Any, Any], Any],
+) -> None:
+    """Vec[3] with ndarray(2, 3) is a Mat[2, 3] whichever side the vector is on (as with a
+    Mat), with gradients of each argument's kind; other broadcasts out of Vec raise."""
+    v, a = vector([1.0, 2.0, 4.0]), np.array([[1.0, -2.0, 3.0], [0.5, 1.5, -1.0]])
+    for r, expected in ((op(v, a), op(v.array, a)), (op(a, v), op(a, v.array))):
+        assert type(r) is Mat
+        np.testing.assert_allclose(r.array, expected)
+    check_grad(lambda x, y: fn.sum_elements(op(x, y)), v, a, order=2)
+    check_grad(lambda x, y: fn.sum_elements(op(y, x)), v, a, order=2)
+    gv, ga = grad_bp_n(lambda x, y: fn.sum_elements(op(x, y)), v, a)
+    assert type(gv) is Vec and type(ga) is np.ndarray
+    with pytest.raises(ShapeError, match=r"Vec\[3\] . array\(2, 4\)"):
+        op(v, np.ones((2, 4)))

@@ -293,7 +293,42 @@ def _ndims(x: Any, y: Any) -> tuple[int, int]:
     return ndim_of(x), ndim_of(y)
 
 
+def _mixed(x: Any, y: Any) -> bool:
+    """One operand a plain array, the other an array wrapper (``Vec``, ``Mat``)."""
+    tx, ty = type(deep_value(x)), type(deep_value(y))
+    return (tx is np.ndarray and is_wrapper(ty)) or (ty is np.ndarray and is_wrapper(tx))
+
+
+def _to_kind(x: Any, kind: type) -> Any:
+    """The array of ``x`` as a value of ``kind``: a plain array, or a fresh wrapper."""
+    a = raw(x)
+    return a if kind is np.ndarray else kind._rewrap(np.array(a))  # type: ignore[attr-defined]
+
+
+TO_KIND: Op = Op(
+    "to_kind",
+    2,
+    fwd=_to_kind,
+    vjps=(lambda g, ans, x, kind: _apply2(TO_KIND, g, type(deep_value(x))), None),
+)
+
+
+def _mixed_vjp(rule: Any, g: Any, x: Any, y: Any, arg: Any) -> Any:
+    """A product's gradient where a plain array meets a ``Vec``/``Mat``: the rule on plain
+    arrays, its result made the kind of ``arg``, the argument it is the gradient of."""
+
+    def plain(v: Any) -> Any:
+        return _apply2(TO_KIND, v, np.ndarray) if is_wrapper(type(deep_value(v))) else v
+
+    r = rule(plain(g), None, plain(x), plain(y))
+    kind = type(deep_value(arg))
+    return r if type(deep_value(r)) is kind else _apply2(TO_KIND, r, kind)
+
+
 def _matmul_vjp_x(g: Any, ans: Any, x: Any, y: Any) -> Any:
+    tx = type(x)
+    if (tx is not type(y) or tx is BVar) and _mixed(x, y):
+        return _mixed_vjp(_matmul_vjp_x, g, x, y, x)
     nx, ny = _ndims(x, y)
     if ny == 1:
         if nx == 1:
@@ -308,6 +343,9 @@ def _matmul_vjp_x(g: Any, ans: Any, x: Any, y: Any) -> Any:
 
 
 def _matmul_vjp_y(g: Any, ans: Any, x: Any, y: Any) -> Any:
+    tx = type(x)
+    if (tx is not type(y) or tx is BVar) and _mixed(x, y):
+        return _mixed_vjp(_matmul_vjp_y, g, x, y, y)
     nx, ny = _ndims(x, y)
     if nx == 1:
         if ny == 1:

@@ -6,9 +6,11 @@ length, is an instance of the one class ``Vec``. With a type variable, ``Vec[N]`
 ordinary generic alias used in annotations. ``Add[M, N]`` writes a sum of dimensions.
 
 Arithmetic never broadcasts a declared dimension: ``Vec[3] + Vec[4]`` raises ``ShapeError``
-("Dimension mismatch in +: Vec[3] + Vec[4]"). The one declared broadcast is a vector added to
-every row of a matrix, ``Mat[B, N] + Vec[N]`` (a bias on a batch). Plain numbers broadcast, and
-plain arrays may broadcast into a declared shape (a ``keepdims`` sum, say) but not out of it.
+("Dimension mismatch in +: Vec[3] + Vec[4]"). The one declared broadcast is a vector combined
+with every row of a matrix, ``Mat[B, N] + Vec[N]`` (a bias on a batch), on either side and
+whether the matrix is a ``Mat`` or a plain 2-d array (``Vec[3] + ndarray(2, 3)`` is a
+``Mat[2, 3]``, as is ``ndarray(2, 3) + Vec[3]``). Plain numbers broadcast, and plain arrays may
+broadcast into a declared shape (a ``keepdims`` sum, say) but not out of it otherwise.
 """
 
 from __future__ import annotations
@@ -207,10 +209,12 @@ class _Static:
         if kwargs.get("out") is not None:
             return NotImplemented  # read-only: no in-place results
         raw = [x.array if isinstance(x, _Static) else x for x in inputs]
+        if ufunc is np.matmul and method == "__call__" and len(inputs) == 2:
+            return _matmul(*inputs)  # ndarray @ Vec/Mat: the operator rules, checked
         result = getattr(ufunc, method)(*raw, **kwargs)
         if method != "__call__" or not isinstance(result, np.ndarray):
             return result
-        if ufunc.signature is not None:  # matmul and other generalized ufuncs: no broadcasting
+        if ufunc.signature is not None:  # generalized ufuncs: no broadcasting
             return _wrap_any(result)
         for x in inputs:
             if isinstance(x, _Static) and not _fits(x.array.shape, result.shape):
@@ -285,9 +289,9 @@ class _Static:
                 out = fn(y, x) if reflected else fn(x, y)
             except ValueError:  # numpy could not broadcast them at all
                 out = None
-            if out is None or out.shape != x.shape:
+            if out is None or not _fits(x.shape, out.shape):
                 raise mismatch(op, other, self) if reflected else mismatch(op, self, other)
-            return _wrap_like(self, out)
+            return _wrap_like(self, out) if out.shape == x.shape else _wrap_any(out)
         elif t is Vec and type(self) is Mat:
             y = other.array
             if y.shape[0] != x.shape[1]:
@@ -308,6 +312,22 @@ class _Static:
 
 def _raise(e: Exception) -> Any:
     raise e
+
+
+def _matmul(x: Any, y: Any) -> Any:
+    """``x @ y`` where one side is a ``Vec``/``Mat`` and the other a plain array of 1 or 2
+    axes: a vector product is a float, others a ``Vec``/``Mat`` by their axes."""
+    a, b = _raw(x), _raw(y)
+    if not (
+        isinstance(a, np.ndarray)
+        and isinstance(b, np.ndarray)
+        and a.ndim in (1, 2)
+        and b.ndim in (1, 2)
+        and a.shape[-1] == b.shape[0]
+    ):
+        raise mismatch("@", x, y)
+    r = a @ b
+    return float(r) if r.ndim == 0 else _wrap_any(r)
 
 
 def _raw(v: Any) -> Any:
@@ -433,7 +453,12 @@ class Vec(_Static, Generic[N], metaclass=_DimMeta):
                 raise mismatch("@", self, other)
             return float(self.array @ other.array)
         if t is np.ndarray:
-            return _wrap_any(np.asarray(self.array @ other))
+            return _matmul(self, other)
+        return NotImplemented
+
+    def __rmatmul__(self, other: Any) -> Any:  # other @ self, other a plain array
+        if type(other) is np.ndarray:
+            return _matmul(other, self)
         return NotImplemented
 
 
@@ -542,12 +567,12 @@ class Mat(_Static, Generic[M, N], metaclass=_DimMeta):
                 raise mismatch("@", self, other)
             return Mat._rewrap(self.array @ other.array)
         if t is np.ndarray:
-            return _wrap_any(np.asarray(self.array @ other))
+            return _matmul(self, other)
         return NotImplemented
 
     def __rmatmul__(self, other: Any) -> Any:  # other @ self, other a plain array
         if type(other) is np.ndarray:
-            return _wrap_any(np.asarray(other @ self.array))
+            return _matmul(other, self)
         return NotImplemented
 
 
