@@ -425,6 +425,34 @@ def test_threads_differentiate_independently() -> None:
             np.testing.assert_array_equal(r, expected[k])
 
 
+def test_a_bvar_of_a_call_running_in_another_thread_is_an_error() -> None:
+    """A BVar of another thread's running call is not an enclosing call's: combining it with
+    this thread's BVars raises EscapedBVarError instead of recording on the other tape."""
+    shared: list[BVar[float]] = []
+    published, release = threading.Event(), threading.Event()
+
+    def other(x: BVar[float]) -> BVar[float]:
+        shared.append(x)
+        published.set()
+        release.wait(10.0)
+        return x * x
+
+    worker = threading.Thread(target=lambda: tp.grad_bp(other, 3.0))
+    worker.start()
+    try:
+        assert published.wait(10.0)
+        foreign = shared[0]
+        with pytest.raises(tp.EscapedBVarError, match="another thread"):
+            tp.grad_bp(lambda y: y * foreign, 2.0)
+        with pytest.raises(tp.EscapedBVarError, match="another thread"):
+            tp.grad_bp(lambda y: foreign + y, 2.0)
+        with pytest.raises(tp.EscapedBVarError, match="another thread"):
+            tp.grad_bp_n(lambda y, z: tp.collect_var([y, foreign, z])[0], 2.0, 1.0)
+    finally:
+        release.set()
+        worker.join()
+
+
 def test_bvar_repr_and_value() -> None:
     """A BVar shows its value; the value is public."""
     assert repr(auto(2.0)) == "BVar(constant 2.0)"

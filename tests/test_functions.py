@@ -464,3 +464,17 @@ def test_log_of_logistic_far_below_zero() -> None:
     assert value == pytest.approx(-40.0, rel=1e-15)
     assert g == pytest.approx(1.0, rel=1e-15)
     check_grad(fn.logistic, np.array([-40.0, -3.0, 0.0, 2.0]), order=2)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "cross_entropy"])
+def test_an_empty_last_axis_is_a_shape_error(name: str) -> None:
+    """Rows of no classes (shape (3, 0)) raise ShapeError naming the function, not numpy's
+    'zero-size array to reduction' error."""
+    x = np.zeros((3, 0))
+    f = {
+        "softmax": fn.softmax,
+        "log_softmax": fn.log_softmax,
+        "cross_entropy": lambda v: fn.cross_entropy(v, x),
+    }[name]
+    with pytest.raises(ShapeError, match=rf"^{name}: the last axis of shape \(3, 0\)"):
+        f(x)

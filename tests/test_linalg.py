@@ -1184,3 +1184,91 @@ def test_a_vector_meets_each_row_of_a_plain_matrix_on_either_side(
     assert type(gv) is Vec and type(ga) is np.ndarray
     with pytest.raises(ShapeError, match=r"Vec\[3\] . array\(2, 4\)"):
         op(v, np.ones((2, 4)))
+
+
+# --- edge cases: empty values, slices, wrong kinds, comparisons ---
+
+
+def test_norms_of_empty_values_are_zero() -> None:
+    """norm_inf of Vec[0] and the norms of matrices with no rows or columns are 0 (a max over
+    nothing, like the sum over nothing of norm_1), not numpy's reduction error."""
+    assert norm_inf(Vec(np.zeros(0))) == 0.0
+    assert norm_1(Vec(np.zeros(0))) == 0.0
+    for shape in ((0, 3), (3, 0)):
+        assert norm_inf(Mat(np.zeros(shape))) == 0.0
+        assert norm_1(Mat(np.zeros(shape))) == 0.0
+    assert grad_bp(norm_inf, Vec(np.zeros(0))) == Vec(np.zeros(0))
+
+
+def test_a_vec_slice_is_a_vec_as_a_mat_slice_is_a_mat() -> None:
+    """v[1:3] is a Vec (it raised an unrelated TypeError), with a gradient under grad_bp."""
+    v = vector([1.0, 2.0, 3.0, 4.0])
+    assert v[1:3] == vector([2.0, 3.0])
+    assert v[-1] == 4.0 and type(v[-1]) is float
+    g = grad_bp(lambda x: fn.sum_elements(x[1:3] * 2.0), v)
+    assert g == vector([0.0, 2.0, 2.0, 0.0])
+    check_grad(lambda x: fn.sum_elements(x[1:3] * x[0:2]), v, order=2)
+
+
+_V, _M, _A = vector([1.0, 2.0, 3.0]), matrix([[1.0, 2.0], [3.0, 4.0]]), np.ones(3)
+_WRONG_KINDS: list[tuple[str, Callable[..., Any], tuple[Any, ...], str]] = [
+    ("svd", svd, (_V,), r"svd: Vec\[3\]; svd takes a Mat"),
+    ("dot", dot, (_M, _M), r"dot: Mat\[2, 2\] dot Mat\[2, 2\]; dot takes a Vec and a Vec"),
+    ("dot", dot, (_V, _A), r"dot: Vec\[3\] dot array\(3,\)"),
+    ("outer", outer, (_M, _V), r"outer: Mat\[2, 2\] outer Vec\[3\]"),
+    ("cross", cross, (_A, _V), r"cross: array\(3,\) cross Vec\[3\]"),
+    ("vjoin", vjoin, (_V, 1.0), r"vjoin: Vec\[3\] vjoin float"),
+    ("hstack", hstack, (_M, _A), r"hstack: Mat\[2, 2\] hstack array\(3,\)"),
+    ("tr", tr, (_V,), r"tr: Vec\[3\]; tr takes a Mat"),
+    ("diag", diag, (_A,), r"diag: array\(3,\); diag takes a Vec"),
+    ("norm_2", norm_2, (_A,), r"norm_2: array\(3,\); norm_2 takes a Vec or Mat"),
+    ("cov", cov, (_V,), r"cov: Vec\[3\]; cov takes a Mat"),
+    ("row", row, (_M,), r"row: Mat\[2, 2\]; row takes a Vec"),
+    ("unrow", unrow, (_V,), r"unrow: Vec\[3\]; unrow takes a Mat"),
+    ("to_columns", to_columns, (_V,), r"to_columns: Vec\[3\]"),
+    ("head_tail", head_tail, (1.0,), r"head_tail: float; head_tail takes a Vec"),
+    ("split_rows", lambda x: split_rows(x, 1), (_V,), r"split_rows: Vec\[3\]"),
+    ("eigenvalues", eigenvalues, (_A,), r"eigenvalues: array\(3,\)"),
+]
+
+
+@pytest.mark.parametrize(("name", "f", "xs", "message"), _WRONG_KINDS)
+def test_a_vec_mat_or_array_of_the_wrong_kind_is_a_shape_error(
+    name: str, f: Callable[..., Any], xs: tuple[Any, ...], message: str
+) -> None:
+    """Each operation checks its arguments' kinds first, plain and as BVars: ShapeError naming
+    the operation, what it takes and what it got (not an AttributeError or LinAlgError)."""
+    with pytest.raises(ShapeError, match=f"^Dimension mismatch in {message}"):
+        f(*xs)
+    with pytest.raises(ShapeError, match=f"^Dimension mismatch in {message}"):
+        eval_bp_n(lambda *a: f(*a), *xs)
+
+
+def test_dimensions_must_be_non_negative_integers() -> None:
+    for make in (lambda: zeros(-1), lambda: eye(-2), lambda: konst(1.0, 2, -3)):
+        with pytest.raises(ShapeError, match="a dimension is an integer >= 0"):
+            make()
+
+
+def test_vec_and_mat_compare_whole_and_have_no_order() -> None:
+    """== and != compare whole values (one bool: same kind, shape and numbers), with numbers
+    and plain arrays too (never equal); <, <=, >, >= raise TypeError pointing at .array."""
+    v = vector([1.0, 1.0])
+    assert (v == vector([1.0, 1.0])) is True
+    assert (v == vector([1.0, 2.0])) is False
+    assert (v == 1.0) is False and (v != 1.0) is True
+    assert (np.ones(2) == v) is False and (v == np.ones(2)) is False
+    assert (np.ones(2) != v) is True
+    assert (matrix([[1.0]]) == matrix([[1.0]])) is True
+    for compare in (
+        lambda: v > 1.0,
+        lambda: v <= v,
+        lambda: 1.0 < v,  # noqa: SIM300  - the reflected comparison is the case tested
+        lambda: np.ones(2) >= v,
+        lambda: matrix([[1.0]]) < 0.0,
+    ):
+        with pytest.raises(TypeError, match=r"not defined for (Vec|Mat).*v\.array"):
+            compare()
+    np.testing.assert_array_equal(v.array > 0.5, [True, True])
+    g = grad_bp(lambda x: fn.sum_elements(fn.relu(x)), vector([-1.0, 2.0]))
+    assert g == vector([0.0, 1.0])

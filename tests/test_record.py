@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar
 
 import attrs
 import numpy as np
@@ -14,6 +14,7 @@ from numpy.typing import NDArray
 import typedprop as tp
 from typedprop import BVar, auto, model, static
 from typedprop.functions import sum_elements, tanh
+from typedprop.linalg import Mat
 from typedprop.testing import arrays, check_grad, well_floats
 
 from .trees import close
@@ -312,3 +313,40 @@ def test_an_unresolvable_annotation_is_an_error_not_a_skipped_check() -> None:
 
     with pytest.raises(tp.FieldTypeError, match=r"Broken\.w: cannot resolve its annotation"):
         Broken(np.ones(1))
+
+
+@model
+class _Fields:
+    rate: float
+    w: Mat[Literal[1], Literal[2]]
+    b: NDArray[np.float64]
+
+
+@pytest.mark.parametrize(
+    ("rate", "w", "b", "message"),
+    [
+        ("0.1", np.zeros((1, 2)), np.ones(2), r"_Fields\.rate: expected float.*got str"),
+        (None, np.zeros((1, 2)), np.ones(2), r"_Fields\.rate: expected float.*got NoneType"),
+        (1j, np.zeros((1, 2)), np.ones(2), r"_Fields\.rate: expected float.*got complex"),
+        (True, np.zeros((1, 2)), np.ones(2), r"_Fields\.rate: expected float.*got bool"),
+        (0.1, np.array([[None, 1.0]]), np.ones(2), r"_Fields\.w: .*dtype object.*NoneType"),
+        (0.1, np.array([[1j, 1.0]]), np.ones(2), r"_Fields\.w: .*complex128.*imaginary"),
+        (0.1, np.zeros((1, 2)), np.array([None, 1.0]), r"_Fields\.b: .*of dtype object"),
+    ],
+)
+def test_fields_reject_values_that_would_be_silently_wrong(
+    rate: Any, w: Any, b: Any, message: str
+) -> None:
+    """A float field takes real numbers only (not strings, None, complex or bools); a Mat or
+    array field no None (which became NaN) and no complex numbers (whose imaginary part was
+    dropped with only a warning): FieldTypeError naming the class and the field."""
+    with pytest.raises(tp.FieldTypeError, match=message):
+        _Fields(rate, w, b)
+
+
+def test_float_fields_take_any_real_number() -> None:
+    """ints, numpy scalars and 0-d arrays are real numbers (and BVars pass, inside a call)."""
+    for rate in (1, 0.5, np.float64(0.5), np.int64(2), np.array(0.5)):
+        _Fields(rate, np.zeros((1, 2)), np.ones(2))
+    g = tp.grad_bp(lambda r: _Fields(r, np.zeros((1, 2)), np.ones(2)).rate * 2.0, 1.0)
+    assert g == 2.0

@@ -25,6 +25,7 @@ The public face of this module is ``typedprop`` (runners in ``typedprop._runners
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
 
@@ -53,17 +54,19 @@ _tape_ids = itertools.count(1)
 class _Tape:
     """The nodes one call records; ``active`` until that call returns."""
 
-    __slots__ = ("active", "id", "nodes", "recording")
+    __slots__ = ("active", "id", "nodes", "recording", "thread")
 
     def __init__(self, recording: bool) -> None:
         self.id = next(_tape_ids)
         self.nodes: list[Any] = []
         self.active = True
         self.recording = recording
+        self.thread = threading.get_ident()  # calls nest only within one thread
 
 
 _CONST = _Tape(recording=False)
 _CONST.id = 0  # older than every call's tape: a constant never owns an operation it shares
+_CONST.thread = 0  # shared by every thread
 
 
 class _Viewer(Protocol[A_co]):
@@ -326,6 +329,7 @@ def _apply2(op: Op, x: Any, y: Any) -> Any:
     if type(x) is BVar:
         tape = x._tape
         if type(y) is BVar and y._tape is not tape:
+            _same_thread(tape, y._tape)
             if y._tape.id > tape.id:
                 tape = y._tape
                 xv, px = _lower(x), -1
@@ -370,8 +374,13 @@ def _apply2(op: Op, x: Any, y: Any) -> Any:
 def _apply_n(op: Op, args: Sequence[Any]) -> Any:
     tape = None
     for a in args:
-        if type(a) is BVar and (tape is None or a._tape.id > tape.id):
-            tape = a._tape
+        if type(a) is BVar:
+            if tape is None:
+                tape = a._tape
+            elif a._tape is not tape:
+                _same_thread(tape, a._tape)
+                if a._tape.id > tape.id:
+                    tape = a._tape
     if tape is None:
         return op.fwd(*args)
     if not tape.active:
@@ -397,6 +406,17 @@ def _apply_n(op: Op, args: Sequence[Any]) -> Any:
         nodes.append((op, ans, tuple(vals), tuple(parents), pb))
         return BVar(ans, tape, len(nodes) - 1)
     return BVar(ans, tape)
+
+
+def _same_thread(a: _Tape, b: _Tape) -> None:
+    """Two tapes meet in one operation only when one call encloses the other, in one thread:
+    a ``BVar`` of a call running in another thread is not an enclosing call's."""
+    if a.thread != b.thread and a.thread and b.thread:
+        raise EscapedBVarError(
+            "a BVar of a grad_bp/eval_bp/backprop call running in another thread was used "
+            "here: BVars belong to the function being differentiated, in its own thread. Pass "
+            "values (bvar.value) between threads, not BVars"
+        )
 
 
 def _mismatch(op: Op, x: Any, y: Any, e: ValueError) -> Exception:

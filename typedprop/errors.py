@@ -46,7 +46,7 @@ class GradientCheckError(TypedpropError, AssertionError):
 
 
 class FieldTypeError(TypedpropError, TypeError):
-    """A ``@model`` record built with a field value of the wrong kind."""
+    """A ``@model`` record field (or a ``Vec``/``Mat``) given a value of the wrong kind."""
 
 
 class CheckpointError(TypedpropError, ValueError):

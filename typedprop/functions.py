@@ -99,7 +99,7 @@ _RELU = Op(
     "relu",
     1,
     fwd=lambda x: np.maximum(x, 0.0),
-    vjps=(lambda g, ans, x: g * (deep_value(x) > 0),),
+    vjps=(lambda g, ans, x: g * (raw(deep_value(x)) > 0),),
 )
 _SOFTPLUS = Op(
     "softplus",
@@ -273,10 +273,16 @@ def mean(x: Any) -> Any:
 
 
 def _last_axis(name: str, x: Any) -> None:
-    if not shape_of(x):
+    s = shape_of(x)
+    if not s:
         raise ShapeError(
             f"{name}: expected an array with at least one axis (a vector or a batch of rows), "
             f"got a number; {name} works along the last axis"
+        )
+    if s[-1] == 0:
+        raise ShapeError(
+            f"{name}: the last axis of shape {s} has length 0; {name} normalises along the last "
+            f"axis, which needs at least one class"
         )
 
 

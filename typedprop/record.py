@@ -240,10 +240,25 @@ def _check_field(
     check = getattr(target, "_tp_field_check", None)
     if check is not None:
         return check(hint, v, bindings, f"{cls.__qualname__}.{name}")
+    if target is float:
+        if not (_is_real(v) or type(v) is BVar):
+            raise FieldTypeError(_field_message(cls, name, "float (a real number)", v))
+        return v
     checked = target is np.ndarray or (isinstance(target, type) and target in _INFO)
     if checked and not isinstance(v, target):
         raise FieldTypeError(_field_message(cls, name, _type_name(hint), v))
+    if target is np.ndarray and v.dtype.kind not in "biufc":
+        raise FieldTypeError(
+            _field_message(cls, name, "an array of numbers", v) + f" of dtype {v.dtype}"
+        )
     return v
+
+
+def _is_real(v: Any) -> bool:
+    """A real number (an int or float of Python's or numpy's, or a 0-d real array)."""
+    if isinstance(v, np.ndarray):
+        return v.ndim == 0 and v.dtype.kind in "iuf"
+    return isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
 
 
 def _type_name(hint: Any) -> str:

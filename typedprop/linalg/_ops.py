@@ -84,6 +84,20 @@ def _check(name: str, cond: bool, *operands: Any, why: str = "") -> None:
         raise ShapeError(f"Dimension mismatch in {name}: {shapes}{why}")
 
 
+_ANY = (Vec, Mat)
+
+
+def _expect(name: str, kinds: tuple[Any, ...], *operands: Any) -> None:
+    """Raise ``ShapeError`` unless each operand's value is of its kind (``Vec``, ``Mat``, or
+    ``_ANY`` for either), naming the operation, what it takes and what it got."""
+    for k, o in zip(kinds, operands, strict=True):
+        t = type(deep_value(o))
+        if t is not k and not (k is _ANY and t in _ANY):
+            takes = " and ".join("a Vec or Mat" if k is _ANY else f"a {k.__name__}" for k in kinds)
+            got = f" {name} ".join(show(deep_value(o)) for o in operands)
+            raise ShapeError(f"Dimension mismatch in {name}: {got}; {name} takes {takes}")
+
+
 # --- constructors ---
 
 
@@ -99,11 +113,20 @@ def zeros(m: Any, n: Any = None, /) -> Any:
         >>> zeros(2, 3).shape
         (2, 3)
     """
+    _dims("zeros", m, n)
     return Vec._rewrap(np.zeros(m)) if n is None else Mat._rewrap(np.zeros((m, n)))
+
+
+def _dims(name: str, *dims: Any) -> None:
+    """Raise ``ShapeError`` unless each dimension given (not ``None``) is an integer >= 0."""
+    for d in dims:
+        if d is not None and (not isinstance(d, int | np.integer) or isinstance(d, bool) or d < 0):
+            raise ShapeError(f"{name}: a dimension is an integer >= 0, got {d!r}")
 
 
 def eye(n: N) -> Mat[N, N]:
     """The ``n`` by ``n`` identity matrix."""
+    _dims("eye", n)
     return Mat._rewrap(np.eye(n))
 
 
@@ -130,6 +153,7 @@ def konst(x: Any, m: int, n: int | None = None) -> Any:
         >>> konst(2.0, 3)
         Vec[3]([2., 2., 2.])
     """
+    _dims("konst", m, n)
     return _apply2(_KONST, x, (m,) if n is None else (m, n))
 
 
@@ -229,6 +253,7 @@ def dot(x: Any, y: Any) -> Any:
         >>> dot(vector([1.0, 2.0]), vector([3.0, 4.0]))
         11.0
     """
+    _expect("dot", (Vec, Vec), x, y)
     return _apply2(_DOT, x, y)
 
 
@@ -248,6 +273,7 @@ def outer(x: BVar[Vec[M]], y: BVar[Vec[N]] | Vec[N]) -> BVar[Mat[M, N]]: ...
 def outer(x: Vec[M], y: BVar[Vec[N]]) -> BVar[Mat[M, N]]: ...
 def outer(x: Any, y: Any) -> Any:
     """The outer product ``x yᵀ``."""
+    _expect("outer", (Vec, Vec), x, y)
     return _apply2(_OUTER, x, y)
 
 
@@ -257,6 +283,7 @@ def tr(m: Mat[M, N]) -> Mat[N, M]: ...
 def tr(m: BVar[Mat[M, N]]) -> BVar[Mat[N, M]]: ...
 def tr(m: Any) -> Any:
     """The transpose."""
+    _expect("tr", (Mat,), m)
     return _apply1(TRANSPOSE, m)
 
 
@@ -281,6 +308,7 @@ def cross(x: BVar[Vec[N]], y: BVar[Vec[N]] | Vec[N]) -> BVar[Vec[N]]: ...
 def cross(x: Vec[N], y: BVar[Vec[N]]) -> BVar[Vec[N]]: ...
 def cross(x: Any, y: Any) -> Any:
     """The cross product of two ``Vec[3]``."""
+    _expect("cross", (Vec, Vec), x, y)
     return _apply2(_CROSS, x, y)
 
 
@@ -362,6 +390,7 @@ def vjoin(x: BVar[Vec[M]], y: BVar[Vec[N]] | Vec[N]) -> BVar[Vec[Add[M, N]]]: ..
 def vjoin(x: Vec[M], y: BVar[Vec[N]]) -> BVar[Vec[Add[M, N]]]: ...
 def vjoin(x: Any, y: Any) -> Any:
     """The concatenation of two vectors (hmatrix's ``#``)."""
+    _expect("vjoin", (Vec, Vec), x, y)
     return _apply2(_VJOIN, x, y)
 
 
@@ -373,6 +402,7 @@ def vstack(x: BVar[Mat[M, N]], y: BVar[Mat[K, N]] | Mat[K, N]) -> BVar[Mat[Add[M
 def vstack(x: Mat[M, N], y: BVar[Mat[K, N]]) -> BVar[Mat[Add[M, K], N]]: ...
 def vstack(x: Any, y: Any) -> Any:
     """The rows of ``x`` above the rows of ``y`` (hmatrix's ``===``)."""
+    _expect("vstack", (Mat, Mat), x, y)
     return _apply2(_VSTACK, x, y)
 
 
@@ -384,6 +414,7 @@ def hstack(x: BVar[Mat[M, N]], y: BVar[Mat[M, K]] | Mat[M, K]) -> BVar[Mat[M, Ad
 def hstack(x: Mat[M, N], y: BVar[Mat[M, K]]) -> BVar[Mat[M, Add[N, K]]]: ...
 def hstack(x: Any, y: Any) -> Any:
     """The columns of ``x`` left of the columns of ``y`` (hmatrix's ``|||``)."""
+    _expect("hstack", (Mat, Mat), x, y)
     return _apply2(_HSTACK, x, y)
 
 
@@ -400,6 +431,7 @@ def split(x: Vec[Any], p: int) -> tuple[Vec[Any], Vec[Any]]: ...
 def split(x: BVar[Vec[Any]], p: int) -> tuple[BVar[Vec[Any]], BVar[Vec[Any]]]: ...
 def split(x: Any, p: int) -> tuple[Any, Any]:
     """The first ``p`` elements of a vector and the rest."""
+    _expect("split", (Vec,), x)
     return _split("split", x, p, 0)
 
 
@@ -409,6 +441,7 @@ def head_tail(x: Vec[Any]) -> tuple[float, Vec[Any]]: ...
 def head_tail(x: BVar[Vec[Any]]) -> tuple[BVar[float], BVar[Vec[Any]]]: ...
 def head_tail(x: Any) -> tuple[Any, Any]:
     """The first element of a vector and the rest."""
+    _expect("head_tail", (Vec,), x)
     n = np.shape(deep_value(x))[0]
     if n < 1:
         raise ShapeError("head_tail: the vector is empty")
@@ -421,6 +454,7 @@ def split_rows(x: Mat[Any, N], p: int) -> tuple[Mat[Any, N], Mat[Any, N]]: ...
 def split_rows(x: BVar[Mat[Any, N]], p: int) -> tuple[BVar[Mat[Any, N]], BVar[Mat[Any, N]]]: ...
 def split_rows(x: Any, p: int) -> tuple[Any, Any]:
     """The first ``p`` rows of a matrix and the rest."""
+    _expect("split_rows", (Mat,), x)
     return _split("split_rows", x, p, 0)
 
 
@@ -430,6 +464,7 @@ def split_cols(x: Mat[M, Any], p: int) -> tuple[Mat[M, Any], Mat[M, Any]]: ...
 def split_cols(x: BVar[Mat[M, Any]], p: int) -> tuple[BVar[Mat[M, Any]], BVar[Mat[M, Any]]]: ...
 def split_cols(x: Any, p: int) -> tuple[Any, Any]:
     """The first ``p`` columns of a matrix and the rest."""
+    _expect("split_cols", (Mat,), x)
     return _split("split_cols", x, p, 1)
 
 
@@ -456,6 +491,7 @@ def row(x: Vec[N]) -> Mat[Literal[1], N]: ...
 def row(x: BVar[Vec[N]]) -> BVar[Mat[Literal[1], N]]: ...
 def row(x: Any) -> Any:
     """A vector as a one-row matrix: ``Vec[N]`` to ``Mat[1, N]``."""
+    _expect("row", (Vec,), x)
     return _reshape(x, (1, np.shape(deep_value(x))[0]))
 
 
@@ -465,6 +501,7 @@ def col(x: Vec[N]) -> Mat[N, Literal[1]]: ...
 def col(x: BVar[Vec[N]]) -> BVar[Mat[N, Literal[1]]]: ...
 def col(x: Any) -> Any:
     """A vector as a one-column matrix: ``Vec[N]`` to ``Mat[N, 1]``."""
+    _expect("col", (Vec,), x)
     return _reshape(x, (np.shape(deep_value(x))[0], 1))
 
 
@@ -474,6 +511,7 @@ def unrow(x: Mat[Literal[1], N]) -> Vec[N]: ...
 def unrow(x: BVar[Mat[Literal[1], N]]) -> BVar[Vec[N]]: ...
 def unrow(x: Any) -> Any:
     """A one-row matrix as a vector."""
+    _expect("unrow", (Mat,), x)
     r, c = np.shape(deep_value(x))
     _check("unrow", r == 1, x, why="; unrow needs Mat[1, N]")
     return _reshape(x, (c,))
@@ -485,6 +523,7 @@ def uncol(x: Mat[N, Literal[1]]) -> Vec[N]: ...
 def uncol(x: BVar[Mat[N, Literal[1]]]) -> BVar[Vec[N]]: ...
 def uncol(x: Any) -> Any:
     """A one-column matrix as a vector."""
+    _expect("uncol", (Mat,), x)
     r, c = np.shape(deep_value(x))
     _check("uncol", c == 1, x, why="; uncol needs Mat[N, 1]")
     return _reshape(x, (r,))
@@ -496,6 +535,7 @@ def to_rows(x: Mat[M, N]) -> list[Vec[N]]: ...
 def to_rows(x: BVar[Mat[M, N]]) -> list[BVar[Vec[N]]]: ...
 def to_rows(x: Any) -> list[Any]:
     """The rows of a matrix, one vector each (gradients kept sparse: O(rows) in all)."""
+    _expect("to_rows", (Mat,), x)
     return [_apply2(GETITEM, x, i) for i in range(np.shape(deep_value(x))[0])]
 
 
@@ -505,6 +545,7 @@ def to_columns(x: Mat[M, N]) -> list[Vec[M]]: ...
 def to_columns(x: BVar[Mat[M, N]]) -> list[BVar[Vec[M]]]: ...
 def to_columns(x: Any) -> list[Any]:
     """The columns of a matrix, one vector each."""
+    _expect("to_columns", (Mat,), x)
     return to_rows(tr(x))
 
 
@@ -557,6 +598,7 @@ def diag(x: Vec[N]) -> Mat[N, N]: ...
 def diag(x: BVar[Vec[N]]) -> BVar[Mat[N, N]]: ...
 def diag(x: Any) -> Any:
     """The square matrix with ``x`` on its diagonal."""
+    _expect("diag", (Vec,), x)
     return _apply1(_DIAG, x)
 
 
@@ -566,6 +608,7 @@ def take_diag(x: Mat[N, N]) -> Vec[N]: ...
 def take_diag(x: BVar[Mat[N, N]]) -> BVar[Vec[N]]: ...
 def take_diag(x: Any) -> Any:
     """The diagonal of a square matrix."""
+    _expect("take_diag", (Mat,), x)
     _check("take_diag", _square(x), x, why="; take_diag needs a square matrix")
     return _apply1(_TAKE_DIAG, x)
 
@@ -585,8 +628,8 @@ def _sign(x: Any) -> Any:
 
 
 def _norm1_fwd(x: Any) -> float:
-    a = np.abs(x.array)
-    return float(a.sum() if a.ndim == 1 else a.sum(axis=0).max())
+    a = np.abs(x.array)  # a max over nothing (no columns) is 0, as a sum over nothing
+    return float(a.sum() if a.ndim == 1 else a.sum(axis=0).max(initial=0.0))
 
 
 def _norm1_vjp(g: Any, ans: Any, x: Any) -> Any:
@@ -594,23 +637,23 @@ def _norm1_vjp(g: Any, ans: Any, x: Any) -> Any:
     if v.array.ndim == 1:
         return g * _sign(x)
     sums = np.abs(v.array).sum(axis=0)
-    mask = Mat._rewrap(np.sign(v.array) * (sums == sums.max()))
+    mask = Mat._rewrap(np.sign(v.array) * (sums == sums.max(initial=0.0)))
     return g * mask
 
 
 def _norminf_fwd(x: Any) -> float:
-    a = np.abs(x.array)
-    return float(a.max() if a.ndim == 1 else a.sum(axis=1).max())
+    a = np.abs(x.array)  # the norm of an empty vector (or of no rows) is 0
+    return float(a.max(initial=0.0) if a.ndim == 1 else a.sum(axis=1).max(initial=0.0))
 
 
 def _norminf_vjp(g: Any, ans: Any, x: Any) -> Any:
     v = deep_value(x)
     a = np.abs(v.array)
     if a.ndim == 1:
-        mask = np.sign(v.array) * (a == a.max())
+        mask = np.sign(v.array) * (a == a.max(initial=0.0))
         return g * Vec._rewrap(mask)
     sums = a.sum(axis=1)
-    return g * Mat._rewrap(np.sign(v.array) * (sums == sums.max())[:, None])
+    return g * Mat._rewrap(np.sign(v.array) * (sums == sums.max(initial=0.0))[:, None])
 
 
 _NORM_1: Op = Op("norm_1", 1, fwd=_norm1_fwd, vjps=(_norm1_vjp,))
@@ -623,6 +666,7 @@ def norm_1(x: Vec[Any] | Mat[Any, Any]) -> float: ...
 def norm_1(x: BVar[Vec[Any]] | BVar[Mat[Any, Any]]) -> BVar[float]: ...
 def norm_1(x: Any) -> Any:
     """The 1-norm: ``sum |x_i|`` of a vector, the largest column sum of ``|m|`` of a matrix."""
+    _expect("norm_1", (_ANY,), x)
     return _apply1(_NORM_1, x)
 
 
@@ -635,6 +679,7 @@ def norm_inf(x: Any) -> Any:
 
     Where several elements tie for the maximum, each gets the gradient (as in hmatrix).
     """
+    _expect("norm_inf", (_ANY,), x)
     return _apply1(_NORM_INF, x)
 
 
@@ -644,6 +689,7 @@ def norm_2(x: Vec[Any] | Mat[Any, Any]) -> float: ...
 def norm_2(x: BVar[Vec[Any]] | BVar[Mat[Any, Any]]) -> BVar[float]: ...
 def norm_2(x: Any) -> Any:
     """The Euclidean norm of a vector; the largest singular value of a matrix."""
+    _expect("norm_2", (_ANY,), x)
     v = deep_value(x)
     if type(v) is Mat:
         return _apply2(GETITEM, svd(x), 0)
@@ -701,6 +747,7 @@ def cov(x: Any) -> Any:
 
     Its gradient is ``xc (G + Gᵀ) / (m - 1)``; hmatrix-backprop scales by ``2/n`` instead.
     """
+    _expect("cov", (Mat,), x)
     return _apply1(_COV, x)
 
 
@@ -710,6 +757,7 @@ def mean_cov(x: Mat[M, N]) -> tuple[Vec[N], Mat[N, N]]: ...
 def mean_cov(x: BVar[Mat[M, N]]) -> tuple[BVar[Vec[N]], BVar[Mat[N, N]]]: ...
 def mean_cov(x: Any) -> tuple[Any, Any]:
     """The mean and the covariance of the rows of ``x``."""
+    _expect("mean_cov", (Mat,), x)
     return _apply1(_MEAN_ROWS, x), cov(x)
 
 
@@ -787,6 +835,7 @@ def inv(x: Any) -> Any:
     Raises:
         SingularMatrixError: the matrix is singular.
     """
+    _expect("inv", (Mat,), x)
     return _apply1(_INV, x)
 
 
@@ -802,6 +851,7 @@ def det(x: Any) -> Any:
     Raises:
         SingularMatrixError: a second derivative at a singular matrix.
     """
+    _expect("det", (Mat,), x)
     _check("det", _square(x), x, why="; det needs a square matrix")
     return _apply1(_DET, x)
 
@@ -816,6 +866,7 @@ def lndet(x: Any) -> Any:
     Raises:
         SingularMatrixError: the gradient at a singular matrix (there is none).
     """
+    _expect("lndet", (Mat,), x)
     _check("lndet", _square(x), x, why="; lndet needs a square matrix")
     return _apply1(_LNDET, x)
 
@@ -851,6 +902,7 @@ def svd(x: Mat[M, N]) -> Vec[Any]: ...
 def svd(x: BVar[Mat[M, N]]) -> BVar[Vec[Any]]: ...
 def svd(x: Any) -> Any:
     """The singular values of a matrix, largest first (first derivatives only)."""
+    _expect("svd", (Mat,), x)
     return _apply1(_SVD, x)
 
 
@@ -877,6 +929,7 @@ def eigenvalues(x: Any) -> Any:
 
     Only the lower triangle is read; the gradient is the symmetric ``V diag(g) Vᵀ``.
     """
+    _expect("eigenvalues", (Mat,), x)
     return _apply1(_EIGENVALUES, x)
 
 
@@ -916,6 +969,7 @@ def chol(x: Any) -> Any:
 
     The gradient (Murray 2016) is symmetric; it is differentiable again.
     """
+    _expect("chol", (Mat,), x)
     return _apply1(_CHOL, x)
 
 

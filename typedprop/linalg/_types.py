@@ -134,13 +134,35 @@ def _concrete(base: type, dims: tuple[int, ...]) -> type:
 
 def _freeze(arr: NDArray[Any], ndim: int, what: str) -> Array:
     """A read-only float64 array of ``ndim`` axes, copying only what must be copied."""
-    a = np.asarray(arr, dtype=np.float64)
+    a = np.asarray(arr)
+    if a.dtype.kind not in "biuf" and not (a.dtype.kind == "O" and _all_real(a)):
+        raise FieldTypeError(
+            f"{what}: expected real numbers, got an array of dtype {a.dtype}"
+            f"{_dtype_hint(a)}; convert it explicitly (np.real, np.nan_to_num) if you meant to"
+        )
+    a = np.asarray(a, dtype=np.float64)
     if a.ndim != ndim:
         raise ShapeError(f"{what}: expected an array of {ndim} axes, got shape {a.shape}")
     if a.flags.writeable:
         a = a.copy() if a is arr or a.base is not None else a
         a.flags.writeable = False
     return a
+
+
+def _all_real(a: NDArray[Any]) -> bool:
+    """Whether an object array holds only real numbers (no ``None``, strings or complex)."""
+    return all(
+        isinstance(e, int | float | np.integer | np.floating) and not isinstance(e, bool)
+        for e in a.flat
+    )
+
+
+def _dtype_hint(a: NDArray[Any]) -> str:
+    if a.dtype.kind == "c":
+        return " (its imaginary part would be lost)"
+    if a.dtype.kind == "O":
+        return " holding " + ", ".join(sorted({type(e).__name__ for e in a.flat}))
+    return ""
 
 
 def _field_check(
@@ -150,7 +172,10 @@ def _field_check(
     array if need be, its dimensions checked against literals and against the dimension
     variables other fields of the record have bound."""
     if isinstance(v, np.ndarray):
-        v = base(v)
+        try:
+            v = base(v)
+        except FieldTypeError as e:
+            raise FieldTypeError(f"{where}: {e}") from None
     elif type(v) is not base:
         got = type(v).__name__
         raise FieldTypeError(f"{where}: expected {_hint_name(base, hint)}, got {got}")
@@ -209,6 +234,11 @@ class _Static:
         if kwargs.get("out") is not None:
             return NotImplemented  # read-only: no in-place results
         raw = [x.array if isinstance(x, _Static) else x for x in inputs]
+        if ufunc is np.equal or ufunc is np.not_equal:  # ndarray == Vec: whole values, as ==
+            same = type(inputs[0]) is type(inputs[1]) and inputs[0] == inputs[1]
+            return same if ufunc is np.equal else not same
+        if ufunc in _ORDER:
+            raise _unordered(_ORDER[ufunc], next(x for x in inputs if isinstance(x, _Static)))
         if ufunc is np.matmul and method == "__call__" and len(inputs) == 2:
             return _matmul(*inputs)  # ndarray @ Vec/Mat: the operator rules, checked
         result = getattr(ufunc, method)(*raw, **kwargs)
@@ -256,19 +286,19 @@ class _Static:
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.array,))
 
-    # --- comparisons: elementwise, as numpy's ---
+    # --- no order: a Vec or Mat is one value (compare its array for elementwise masks) ---
 
     def __lt__(self, other: Any) -> Any:
-        return self.array < _raw(other)
+        raise _unordered("<", self)
 
     def __le__(self, other: Any) -> Any:
-        return self.array <= _raw(other)
+        raise _unordered("<=", self)
 
     def __gt__(self, other: Any) -> Any:
-        return self.array > _raw(other)
+        raise _unordered(">", self)
 
     def __ge__(self, other: Any) -> Any:
-        return self.array >= _raw(other)
+        raise _unordered(">=", self)
 
     # --- arithmetic ---
 
@@ -312,6 +342,16 @@ class _Static:
 
 def _raise(e: Exception) -> Any:
     raise e
+
+
+def _unordered(op: str, v: Any) -> TypeError:
+    return TypeError(
+        f"{op} is not defined for {show(v)}: a Vec or Mat is one value, compared whole with == "
+        f"and != (one bool); for an elementwise mask compare its array (v.array {op} 0.0)"
+    )
+
+
+_ORDER = {np.less: "<", np.less_equal: "<=", np.greater: ">", np.greater_equal: ">="}
 
 
 def _matmul(x: Any, y: Any) -> Any:
@@ -405,8 +445,14 @@ class Vec(_Static, Generic[N], metaclass=_DimMeta):
     def _outer(self, other: Vec[K]) -> Mat[N, K]:
         return Mat._rewrap(np.dot(self.array[:, None], other.array[None, :]))
 
-    def __getitem__(self, i: int) -> float:
-        return float(self.array[i])
+    @overload
+    def __getitem__(self, i: int) -> float: ...
+    @overload
+    def __getitem__(self, i: slice) -> Vec[Any]: ...
+    def __getitem__(self, i: Any) -> Any:
+        """An element (``v[i]``) is a float, a slice (``v[1:3]``) a ``Vec``."""
+        r = self.array[i]
+        return _wrap_any(r.copy()) if isinstance(r, np.ndarray) else float(r)
 
     def __add__(self, other: Vec[N] | float) -> Vec[N]:
         return self._binary(other, np.add, "+", False)  # type: ignore[no-any-return]
