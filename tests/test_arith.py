@@ -264,6 +264,8 @@ def test_python_float_powers_give_numpys_answers_in_the_backward_pass() -> None:
         assert grad_bp(lambda a: sum_elements(a**-2), np.array([1e-120]))[0] == -np.inf
         v = eval_bp(lambda a: a**0.5, -4.0)
         assert type(v) is float and np.isnan(v)
+        assert eval_bp(lambda a: a**-1, 0) == np.inf  # Python ints too
+        assert eval_bp(lambda a: a**2, 3) == 9
     with pytest.warns(RuntimeWarning, match="divide by zero"):
         grad_bp(lambda a: a**0.5, 0.0)
 

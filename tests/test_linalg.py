@@ -1058,7 +1058,7 @@ def test_det_has_a_gradient_at_a_singular_matrix(a: Array, k: int) -> None:
     checked against the closed form det(X) X⁻ᵀ nearby and against finite differences."""
     singular = a.copy()
     singular[k] = singular[(k + 1) % 3] - 2.0 * singular[(k + 2) % 3]
-    g = grad_bp(det, Mat(singular))
+    g: Any = grad_bp(det, Mat(singular))
     check_grad(det, Mat(singular), order=1)
     bumped = singular + 1e-4 * np.eye(3)
     if abs(np.linalg.det(bumped)) > 1e-10:  # the cofactors are continuous
@@ -1112,10 +1112,6 @@ def _kind_of_product(x: Any, y: Any) -> type:
     return Vec if nd == 1 else Mat
 
 
-def _raw(v: Any) -> Any:
-    return v.array if isinstance(v, Vec | Mat) else v
-
-
 @pytest.mark.parametrize(("left", "right", "bvars"), _MATMUL_TABLE)
 def test_matmul_runs_both_ways_for_every_mix_of_kinds(left: str, right: str, bvars: str) -> None:
     """Vec, Mat and plain arrays of 1 and 2 axes under @, constants or BVars on either side:
@@ -1133,11 +1129,12 @@ def test_matmul_runs_both_ways_for_every_mix_of_kinds(left: str, right: str, bva
     plain = x @ y
     assert type(plain) is (np.float64 if kind is float and left == right == "array1" else kind)
     np.testing.assert_allclose(_raw(plain), expected, rtol=1e-13)
-    f = {
+    fs: dict[str, Callable[..., Any]] = {
         "both": lambda a, b: _scalar(a @ b),
         "left": lambda a: _scalar(a @ y),
         "right": lambda b: _scalar(x @ b),
-    }[bvars]
+    }
+    f = fs[bvars]
     args = {"both": (x, y), "left": (x,), "right": (y,)}[bvars]
     np.testing.assert_allclose(
         _raw(eval_bp_n(lambda *a: _lhs_rhs(bvars, a, x, y), *args)), expected

@@ -200,7 +200,8 @@ DIV: Op = Op(
 def _pow(x: Any, y: Any) -> Any:
     """``x ** y``, with numpy's answers where Python's floats fail: ``inf`` (not an error) for
     ``0.0 ** -0.5`` or an overflow, ``nan`` (not a complex number) for ``(-8.0) ** 0.5``."""
-    if type(x) is float or type(y) is float:
+    tx, ty = type(x), type(y)
+    if (tx is float or tx is int) and (ty is float or ty is int):
         try:
             ans = x**y
         except (ZeroDivisionError, OverflowError):

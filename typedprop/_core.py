@@ -623,7 +623,7 @@ def _parts(x: Any) -> Sequence[Any]:
     if type(x) is dict:
         return list(x.values())
     if type(x) is tuple or type(x) is list:
-        return x  # type: ignore[no-any-return]
+        return x
     return [getattr(x, a.name) for a in type(x).__attrs_attrs__]
 
 
