@@ -11,7 +11,7 @@ own), ``typedprop.functions`` and ``typedprop.linalg``.
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
 import numpy as np
@@ -154,20 +154,39 @@ def _unaliased(grads: tuple[Any, ...], inputs: Any) -> tuple[Any, ...]:
 
     The reverse sweep passes arrays on without copying (``a + b`` gives both the same gradient
     array; a custom pullback may return its argument), so the leaves a user receives are checked
-    once per call: ``ga *= lr`` must never change ``gb`` or an input. Only leaves whose
-    underlying buffer was already seen are compared, and only those that overlap are copied.
+    once per call: ``ga *= lr`` must never change ``gb`` or an input. The common case costs one
+    pass over the leaves (distinct owning buffers); only when two leaves have one owner are they
+    compared, and only those that overlap copied.
     """
+    leaves: list[Any] = []
+    _arrays(grads, leaves)
+    if not leaves:
+        return grads
+    _arrays(inputs, leaves)
+    owners = set()
+    for a in leaves:
+        owner = id(a if a.base is None else _root(a))
+        if owner in owners:
+            return _copy_shared(grads, inputs)
+        owners.add(owner)
+    return grads
+
+
+def _copy_shared(grads: tuple[Any, ...], inputs: Any) -> tuple[Any, ...]:
+    """``grads`` with each array leaf that overlaps an input or an earlier leaf copied."""
+    known: list[Any] = []
+    _arrays(inputs, known)
     seen: dict[int, list[Any]] = {}
-    for leaf in _arrays(inputs):
-        seen.setdefault(id(_root(leaf)), []).append(leaf)
+    for a in known:
+        seen.setdefault(id(_root(a)), []).append(a)
+    leaves: list[Any] = []
+    _arrays(grads, leaves)
     shared = set()
-    for k, leaf in enumerate(_arrays(grads)):
+    for k, leaf in enumerate(leaves):
         others = seen.setdefault(id(_root(leaf)), [])
         if any(np.may_share_memory(leaf, o) for o in others):
             shared.add(k)
         others.append(leaf)
-    if not shared:
-        return grads
     count = itertools.count()
 
     def fresh(leaf: Any) -> Any:
@@ -178,19 +197,21 @@ def _unaliased(grads: tuple[Any, ...], inputs: Any) -> tuple[Any, ...]:
     return tree_map(fresh, grads)  # type: ignore[no-any-return]
 
 
-def _arrays(x: Any) -> Iterator[Any]:
-    """The plain array leaves of a value (containers and records walked, anything else skipped)."""
-    if type(x) is np.ndarray:
-        yield x
-        return
-    if type(x) is BVar or x is None or type(x) is float:
-        return
-    try:
-        parts = classes.instance_for(x).children(x)
-    except MissingInstanceError:
-        return
-    for p in parts or ():
-        yield from _arrays(p)
+def _arrays(x: Any, out: list[Any]) -> None:
+    """Append the plain array leaves of a value to ``out`` (containers and records walked)."""
+    t = type(x)
+    if t is np.ndarray:
+        out.append(x)
+    elif t is tuple or t is list:
+        for part in x:
+            _arrays(part, out)
+    elif t is not float and t is not BVar and x is not None:
+        try:
+            parts = classes.instance_for(x).children(x)
+        except MissingInstanceError:
+            return
+        for part in parts or ():
+            _arrays(part, out)
 
 
 def _root(a: Any) -> Any:
