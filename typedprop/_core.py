@@ -81,7 +81,8 @@ class BVar(Generic[T_co]):
     ``x.value`` is the current value. Python's operators (``+ - * / ** @``, unary ``-``, ``abs``,
     indexing) and typedprop's functions record themselves when given a ``BVar``; comparisons
     compare values and carry no gradient, so ``if x < 0:`` branches. A ``BVar`` belongs to the
-    call that made it: using one after that call has returned raises ``EscapedBVarError``.
+    call that made it: using one after that call has returned, or with the ``BVar``s of a call
+    in another thread, raises ``EscapedBVarError``.
 
     Example:
         >>> from typedprop import grad_bp
