@@ -10,7 +10,7 @@ import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, cast
 
 import numpy as np
 import pytest
@@ -23,6 +23,7 @@ import typedprop.functions as fn
 import typedprop.linalg as la
 from typedprop import (
     BVar,
+    FieldTypeError,
     ShapeError,
     SingularMatrixError,
     TypedpropError,
@@ -1269,3 +1270,30 @@ def test_vec_and_mat_compare_whole_and_have_no_order() -> None:
     np.testing.assert_array_equal(v.array > 0.5, [True, True])
     g = grad_bp(lambda x: fn.sum_elements(fn.relu(x)), vector([-1.0, 2.0]))
     assert g == vector([0.0, 1.0])
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: vector(cast(Any, [None, 1.0])), r"^Vec: .*dtype object holding NoneType"),
+        (lambda: matrix(cast(Any, [[None, 1.0]])), r"^Mat: .*dtype object holding NoneType"),
+        (lambda: vector(cast(Any, ["1", 2.0])), r"^Vec: .*dtype <U"),
+        (lambda: Vec(np.array([1j, 2.0])), r"^Vec: .*complex128 \(its imaginary part"),
+        (lambda: Mat(np.array([[None]])), r"^Mat: .*dtype object"),
+    ],
+)
+def test_constructors_reject_what_is_not_a_real_number(
+    make: Callable[[], Any], message: str
+) -> None:
+    """None became NaN, a string its number and a complex its real part (with only a warning):
+    each is a FieldTypeError saying what was found."""
+    with pytest.raises(FieldTypeError, match=message):
+        make()
+    assert Vec(np.array([1, 2], dtype=object)) == vector([1.0, 2.0])  # numbers in objects pass
+
+
+def test_a_matrix_of_no_rows_has_no_width() -> None:
+    for make in (lambda: matrix([]), lambda: from_rows([])):
+        with pytest.raises(ShapeError, match="no rows, so no width; use zeros"):
+            make()
+    assert zeros(0, 3).shape == (0, 3)

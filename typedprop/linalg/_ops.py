@@ -173,7 +173,7 @@ def vector(xs: Sequence[float] | Sequence[BVar[float] | float]) -> Any:
     """
     xs = list(xs)
     if not any(type(x) is BVar for x in xs):
-        return Vec(np.array(xs, dtype=np.float64))
+        return Vec(np.array(xs))  # Vec checks the numbers (no None, strings or complex)
     return _apply_n(_vector_op(len(xs)), xs)
 
 
@@ -181,15 +181,18 @@ def matrix(rows: Sequence[Sequence[float]] | Sequence[Sequence[BVar[float] | flo
     """A matrix from rows of numbers (or ``BVar``s of numbers).
 
     Raises:
-        ShapeError: the rows differ in length.
+        ShapeError: the rows differ in length, or there are none.
+        FieldTypeError: an element is not a real number (``None``, a string, a complex).
     """
     rows = [list(r) for r in rows]
+    if not rows:
+        raise ShapeError("matrix: no rows, so no width; use zeros(0, n) for a matrix of no rows")
     lengths = {len(r) for r in rows}
     if len(lengths) > 1:
         raise ShapeError(f"matrix: rows of different lengths {sorted(lengths)}")
     flat = [x for r in rows for x in r]
     if not any(type(x) is BVar for x in flat):
-        return Mat(np.array(rows, dtype=np.float64).reshape(len(rows), -1))
+        return Mat(np.array(rows).reshape(len(rows), -1))  # Mat checks the numbers
     n = lengths.pop() if lengths else 0
     return _reshape(_apply_n(_vector_op(len(flat)), flat), (len(rows), n))
 
@@ -559,6 +562,10 @@ def _from_rows_op(n: int) -> Op:
 
 
 def _stack_rows(rows: Sequence[Any]) -> Mat[Any, Any]:
+    if not rows:
+        raise ShapeError(
+            "from_rows: no rows, so no width; use zeros(0, n) for a matrix of no rows"
+        )
     lengths = {np.shape(r)[0] for r in rows}
     if len(lengths) > 1:
         raise ShapeError(f"from_rows: rows of different dimensions {sorted(lengths)}")
