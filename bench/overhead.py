@@ -67,7 +67,7 @@ OPS: list[tuple[str, Step, Step, Array]] = [
     (
         "logistic(z)",
         lambda z, y, i: logistic(z),
-        lambda z, y, i: 0.5 * np.tanh(0.5 * z) + 0.5,  # typedprop's formula
+        lambda z, y, i: 1.0 / (1.0 + np.exp(-z)),  # typedprop's formula, without its errstate
         Y,
     ),
     ("W @ z (3x3 @ 3)", lambda z, w, i: w @ z, lambda z, w, i: w @ z, ROTATION),

@@ -231,6 +231,45 @@ def test_integer_powers_of_any_sign(x: Any, n: int) -> None:
     np.testing.assert_allclose(g, n * np.asarray(x, dtype=float) ** (n - 1), rtol=1e-12)
 
 
+@given(arrays(shapes(1, 2), well_floats(0.5, 2.0)))
+def test_a_zero_base_gives_the_exponent_a_zero_gradient(y: Any) -> None:
+    """d(0 ** y)/dy is 0 (0 ** y is constant in y), not 0 * log 0 = NaN, and one zero in an
+    array base leaves the other elements' exponent gradients alone (as in JAX)."""
+    x = np.zeros(np.shape(y))
+    x.flat[1:] = 2.0
+    with np.errstate(divide="ignore"):  # d(x ** y)/dx is infinite at x == 0 for y < 1
+        _, gy = grad_bp2(lambda a, b: sum_elements(a**b), x, y)
+    expected = np.where(x == 0, 0.0, x**y * np.log(np.where(x == 0, 1.0, x)))
+    np.testing.assert_allclose(gy, expected, rtol=1e-12, atol=1e-14)
+    assert grad_bp2(lambda a, b: a**b, 0.0, 2.5) == (0.0, 0.0)
+    check_grad(lambda b: sum_elements(x**b), y, order=2)
+
+
+def test_a_zero_exponent_gives_the_base_a_zero_gradient() -> None:
+    """d(x ** 0)/dx is 0 everywhere, also at x == 0 (not 0 * 0 ** -1)."""
+    assert grad_bp(lambda a: a**0.0, 0.0) == 0.0
+    g = grad_bp(lambda a: sum_elements(a ** np.array([0.0, 2.0])), np.zeros(2))
+    np.testing.assert_array_equal(g, [0.0, 0.0])
+
+
+def test_python_float_powers_give_numpys_answers_in_the_backward_pass() -> None:
+    """The gradient of x ** 0.5 at 0 and of x ** -2 at 1e-120 are infinite, as numpy's are for
+    arrays (with numpy's warning), not ZeroDivisionError or OverflowError; a negative base with
+    a fractional exponent gives NaN, not a complex number."""
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        g = grad_bp(lambda a: a**0.5, 0.0)
+        assert type(g) is float and g == np.inf
+        g = grad_bp(lambda a: a**-2, 1e-120)
+        assert type(g) is float and g == -np.inf
+        assert grad_bp(lambda a: sum_elements(a**-2), np.array([1e-120]))[0] == -np.inf
+        v = eval_bp(lambda a: a**0.5, -4.0)
+        assert type(v) is float and np.isnan(v)
+        assert eval_bp(lambda a: a**-1, 0) == np.inf  # Python ints too
+        assert eval_bp(lambda a: a**2, 3) == 9
+    with pytest.warns(RuntimeWarning, match="divide by zero"):
+        grad_bp(lambda a: a**0.5, 0.0)
+
+
 def test_constant_examples() -> None:
     """Concrete mixed-constant gradients: d(2 - x) = -1, d(arr / x) = -sum(arr) / x**2."""
     assert grad_bp(lambda x: 2.0 - x, 3.0) == -1.0

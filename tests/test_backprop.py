@@ -323,6 +323,9 @@ def test_pullback_checks_the_output_gradient_shape() -> None:
     _, pullback = tp.backprop_with(lambda x: x * 2.0, np.ones(3))
     with pytest.raises(tp.ShapeError, match=r"shape \(2,\).*shape \(3,\)"):
         pullback(np.ones(2))
+    _, of_float = tp.backprop_with(lambda x: x * 2.0, 1.0)
+    with pytest.raises(tp.ShapeError, match=r"array of shape \(3,\).*the output.*a float"):
+        of_float(np.ones(3))
 
 
 # --- inputs, memory and threads ---
@@ -422,7 +425,101 @@ def test_threads_differentiate_independently() -> None:
             np.testing.assert_array_equal(r, expected[k])
 
 
+def test_a_bvar_of_a_call_running_in_another_thread_is_an_error() -> None:
+    """A BVar of another thread's running call is not an enclosing call's: combining it with
+    this thread's BVars raises EscapedBVarError instead of recording on the other tape."""
+    shared: list[BVar[float]] = []
+    published, release = threading.Event(), threading.Event()
+
+    def other(x: BVar[float]) -> BVar[float]:
+        shared.append(x)
+        published.set()
+        release.wait(10.0)
+        return x * x
+
+    worker = threading.Thread(target=lambda: tp.grad_bp(other, 3.0))
+    worker.start()
+    try:
+        assert published.wait(10.0)
+        foreign = shared[0]
+        with pytest.raises(tp.EscapedBVarError, match="another thread"):
+            tp.grad_bp(lambda y: y * foreign, 2.0)
+        with pytest.raises(tp.EscapedBVarError, match="another thread"):
+            tp.grad_bp(lambda y: foreign + y, 2.0)
+        with pytest.raises(tp.EscapedBVarError, match="another thread"):
+            tp.grad_bp_n(lambda y, z: tp.collect_var([y, foreign, z])[0], 2.0, 1.0)
+    finally:
+        release.set()
+        worker.join()
+
+
 def test_bvar_repr_and_value() -> None:
     """A BVar shows its value; the value is public."""
     assert repr(auto(2.0)) == "BVar(constant 2.0)"
     assert tp.eval_bp(lambda x: auto(x.value * 2.0), 3.0) == 6.0
+
+
+# --- gradients the user receives never share memory ---
+
+
+def _overlapping(arrays: list[Any]) -> bool:
+    return any(np.shares_memory(a, b) for i, a in enumerate(arrays) for b in arrays[i + 1 :])
+
+
+def test_gradients_of_a_sum_are_separate_arrays() -> None:
+    """`a + b` hands both arguments the same gradient array; the runner copies one of them."""
+    x, y = np.ones(3), np.ones(3)
+    ga, gb = tp.grad_bp2(lambda a, b: sum_elements(a + b), x, y)
+    ga *= 0.5
+    assert np.array_equal(gb, np.ones(3))
+    assert not _overlapping([ga, gb, x, y])
+
+
+def test_gradient_leaves_of_tuples_and_dicts_are_separate_arrays() -> None:
+    x, y = np.ones(2), np.ones(2)
+    gt = tp.grad_bp(lambda p: sum_elements(p[0] + p[1]), (x, y))
+    gd = tp.grad_bp(lambda p: sum_elements(p["a"] + p["b"]), {"a": x, "b": y})
+    assert not _overlapping([gt[0], gt[1], x, y])
+    assert not _overlapping([gd["a"], gd["b"], x, y])
+
+
+@tp.op1
+def _sum_returning_its_argument(v: Array) -> tuple[float, Any]:
+    return float(np.sum(v)), lambda g: v  # a wrong but legal pullback: the input itself
+
+
+def test_a_gradient_is_never_an_input_or_the_output_gradient() -> None:
+    x = np.ones(3)
+    g = tp.grad_bp(_sum_returning_its_argument, x)
+    assert not np.shares_memory(g, x)
+    _, pullback = tp.backprop_with(lambda a: a, x)
+    seed = np.ones(3)
+    assert not np.shares_memory(pullback(seed), seed)
+
+
+# --- the kind of a gradient ---
+
+
+def test_a_float_inputs_gradient_is_a_float() -> None:
+    """numpy scalars made along the way (np.mean, np.sin, a product with np.float64) do not
+    leak into the gradient of a float, alone or inside a container."""
+    from typedprop.functions import mean
+
+    for f in (mean, sin, lambda a: a * np.float64(2.0), lambda a: np.float64(2.0) ** a):
+        g = tp.grad_bp(f, 1.0)
+        assert type(g) is float
+    gs = tp.grad_bp(lambda p: sin(p[0]) * p[1], (1.0, 2.0))
+    assert [type(g) for g in gs] == [float, float]
+    assert all(type(g) is float for g in tp.grad_bp_n(lambda a, b: mean(a * b), 1.0, 2.0))
+
+
+def test_a_real_inputs_gradient_is_the_real_part() -> None:
+    """Through complex numbers, a real input's gradient is that of the output's real part."""
+    assert tp.grad_bp(lambda x: x * 1j, 1.0) == 0.0
+    g = tp.grad_bp(lambda x: x * (2.0 + 3.0j), 1.0)
+    assert type(g) is float and g == 2.0
+    ga = tp.grad_bp(lambda x: sum_elements(x * (2.0 + 3.0j)), np.ones(2))
+    assert ga.dtype == np.float64
+    np.testing.assert_array_equal(ga, [2.0, 2.0])
+    gc = tp.grad_bp(lambda x: sum_elements(x * 2.0), np.ones(2, complex))
+    assert gc.dtype == np.complex128

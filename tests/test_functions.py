@@ -4,6 +4,7 @@ numerical robustness for large inputs."""
 
 from __future__ import annotations
 
+import decimal
 import re
 from collections.abc import Callable
 from typing import Any
@@ -19,6 +20,7 @@ import typedprop.functions as fn
 from typedprop import (
     BVar,
     ShapeError,
+    backprop,
     backprop_with,
     eval_bp,
     eval_bp2,
@@ -436,3 +438,43 @@ def test_logistic_and_softplus_are_finite_at_1000(sign: float, shape: tuple[int,
     np.testing.assert_array_equal(g, np.full(shape, 1.0 if big else 0.0))
     assert fn.logistic(sign * 1000.0) == (1.0 if big else 0.0)
     assert grad_bp(fn.logistic, sign * 1000.0) == 0.0
+
+
+def _exact_logistic(x: float) -> float:
+    """1 / (1 + exp(-x)) in 50-digit decimal arithmetic."""
+    with decimal.localcontext() as ctx:
+        ctx.prec = 50
+        return float(1 / (1 + (-decimal.Decimal(x)).exp()))
+
+
+@given(st.one_of(well_floats(-700.0, 700.0), st.sampled_from([-31.4, -37.5, -40.0, -700.0])))
+def test_logistic_is_accurate_on_the_whole_line(x: float) -> None:
+    """Relative error within a few ulps everywhere, also far below 0 where 0.5 tanh(x/2) + 0.5
+    cancels (7e-4 at -31.4, exactly 0 below -37), for floats, arrays and second derivatives."""
+    exact = _exact_logistic(x)
+    assert abs(fn.logistic(x) - exact) <= 4e-16 * exact
+    assert abs(fn.logistic(np.array([x, 0.0]))[0] - exact) <= 4e-16 * exact
+    g = grad_bp(fn.softplus, x)
+    assert abs(g - exact) <= 4e-16 * exact
+
+
+def test_log_of_logistic_far_below_zero() -> None:
+    """log(logistic(-40)) is -40 with gradient 1 (it was -inf with a NaN gradient)."""
+    value, g = backprop(lambda v: fn.log(fn.logistic(v)), -40.0)
+    assert value == pytest.approx(-40.0, rel=1e-15)
+    assert g == pytest.approx(1.0, rel=1e-15)
+    check_grad(fn.logistic, np.array([-40.0, -3.0, 0.0, 2.0]), order=2)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax", "cross_entropy"])
+def test_an_empty_last_axis_is_a_shape_error(name: str) -> None:
+    """Rows of no classes (shape (3, 0)) raise ShapeError naming the function, not numpy's
+    'zero-size array to reduction' error."""
+    x = np.zeros((3, 0))
+    f = {
+        "softmax": fn.softmax,
+        "log_softmax": fn.log_softmax,
+        "cross_entropy": lambda v: fn.cross_entropy(v, x),
+    }[name]
+    with pytest.raises(ShapeError, match=rf"^{name}: the last axis of shape \(3, 0\)"):
+        f(x)

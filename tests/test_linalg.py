@@ -10,7 +10,7 @@ import operator
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal, NamedTuple
+from typing import Any, Literal, NamedTuple, cast
 
 import numpy as np
 import pytest
@@ -23,7 +23,9 @@ import typedprop.functions as fn
 import typedprop.linalg as la
 from typedprop import (
     BVar,
+    FieldTypeError,
     ShapeError,
+    SingularMatrixError,
     TypedpropError,
     add,
     auto,
@@ -1068,3 +1070,252 @@ def test_checked_constructors_type_and_check_data() -> None:
         as_mat(np.zeros((4, 3)), 3, 4)
     with pytest.raises(ShapeError, match=r"expected an array of 1 axes"):
         as_vec(np.zeros((2, 2)), 4)
+
+
+# --- singular matrices ---
+
+
+@given(arrays(shape=(3, 3), elements=well_floats(-3.0, 3.0)), st.integers(0, 2))
+def test_det_has_a_gradient_at_a_singular_matrix(a: Array, k: int) -> None:
+    """det's gradient is the cofactor matrix (the adjugate's transpose), also where det is 0:
+    checked against the closed form det(X) X⁻ᵀ nearby and against finite differences."""
+    singular = a.copy()
+    singular[k] = singular[(k + 1) % 3] - 2.0 * singular[(k + 2) % 3]
+    g: Any = grad_bp(det, Mat(singular))
+    check_grad(det, Mat(singular), order=1)
+    bumped = singular + 1e-4 * np.eye(3)
+    if abs(np.linalg.det(bumped)) > 1e-10:  # the cofactors are continuous
+        near = np.linalg.det(bumped) * np.linalg.inv(bumped).T
+        np.testing.assert_allclose(g.array, near, atol=1e-2 * (1.0 + np.abs(near).max()))
+    np.testing.assert_allclose(
+        grad_bp(det, matrix([[1.0, 2.0], [2.0, 4.0]])).array, [[4.0, -2.0], [-2.0, 1.0]]
+    )
+
+
+def test_singular_matrices_give_typed_errors_not_numpys() -> None:
+    """inv, chol, lndet's gradient and det's second derivative at a singular matrix raise
+    SingularMatrixError naming the operation; lndet's value there is -inf."""
+    s = matrix([[1.0, 2.0], [2.0, 4.0]])
+    with pytest.raises(SingularMatrixError, match=r"^inv: the matrix is singular"):
+        inv(s)
+    with pytest.raises(SingularMatrixError, match=r"^inv: the matrix is singular"):
+        grad_bp(lambda x: fn.sum_elements(inv(x)), s)
+    assert lndet(s) == -np.inf
+    with pytest.raises(SingularMatrixError, match=r"^lndet: .*no gradient"):
+        grad_bp(lndet, s)
+    with pytest.raises(SingularMatrixError, match=r"^det: its second derivative"):
+        grad_bp(lambda x: grad_bp(det, x)[0, 0], s)
+    with pytest.raises(SingularMatrixError, match=r"^chol: the matrix is not positive definite"):
+        chol(matrix([[1.0, 2.0], [2.0, 1.0]]))
+
+
+# --- @ over every mix of Vec, Mat and plain arrays ---
+
+_MATMUL_KINDS: dict[str, Callable[[np.random.Generator, int, int], Any]] = {
+    "Vec": lambda rng, m, n: Vec(rng.normal(size=n)),
+    "Mat": lambda rng, m, n: Mat(rng.normal(size=(m, n))),
+    "array1": lambda rng, m, n: rng.normal(size=n),
+    "array2": lambda rng, m, n: rng.normal(size=(m, n)),
+}
+_MATMUL_TABLE = [
+    (left, right, bvars)
+    for left in _MATMUL_KINDS
+    for right in _MATMUL_KINDS
+    for bvars in ("both", "left", "right")
+]
+
+
+def _kind_of_product(x: Any, y: Any) -> type:
+    """What x @ y is: a number for two vectors, else by its axes, a wrapper if either is."""
+    nd = np.ndim(_raw(x)) + np.ndim(_raw(y)) - 2
+    if nd == 0:
+        return float
+    if not isinstance(x, Vec | Mat) and not isinstance(y, Vec | Mat):
+        return np.ndarray
+    return Vec if nd == 1 else Mat
+
+
+@pytest.mark.parametrize(("left", "right", "bvars"), _MATMUL_TABLE)
+def test_matmul_runs_both_ways_for_every_mix_of_kinds(left: str, right: str, bvars: str) -> None:
+    """Vec, Mat and plain arrays of 1 and 2 axes under @, constants or BVars on either side:
+    numpy's value, the documented kind, gradients of each argument's kind, checked against
+    finite differences to second order."""
+    rng = np.random.default_rng(len(left) * 7 + len(right))
+    x = _MATMUL_KINDS[left](rng, 2, 3)
+    y = (
+        _MATMUL_KINDS[right](rng, 3, 2)
+        if right in ("Mat", "array2")
+        else (_MATMUL_KINDS[right](rng, 3, 3))
+    )
+    expected = _raw(x) @ _raw(y)
+    kind = _kind_of_product(x, y)
+    plain = x @ y
+    assert type(plain) is (np.float64 if kind is float and left == right == "array1" else kind)
+    np.testing.assert_allclose(_raw(plain), expected, rtol=1e-13)
+    fs: dict[str, Callable[..., Any]] = {
+        "both": lambda a, b: _scalar(a @ b),
+        "left": lambda a: _scalar(a @ y),
+        "right": lambda b: _scalar(x @ b),
+    }
+    f = fs[bvars]
+    args = {"both": (x, y), "left": (x,), "right": (y,)}[bvars]
+    np.testing.assert_allclose(
+        _raw(eval_bp_n(lambda *a: _lhs_rhs(bvars, a, x, y), *args)), expected
+    )
+    grads = grad_bp_n(f, *args)
+    assert [type(g) for g in grads] == [type(a) for a in args]
+    check_grad(f, *args, order=2)
+
+
+def _lhs_rhs(bvars: str, a: tuple[Any, ...], x: Any, y: Any) -> Any:
+    lhs, rhs = {"both": a, "left": (a[0], y), "right": (x, a[0])}[bvars]
+    return lhs @ rhs
+
+
+@pytest.mark.parametrize(("left", "right"), [(a, b) for a in _MATMUL_KINDS for b in _MATMUL_KINDS])
+def test_matmul_of_mismatched_kinds_raises_shape_error_before_recording(
+    left: str, right: str
+) -> None:
+    """Inner dimensions that differ raise ShapeError naming @ (plain, and under grad_bp, where
+    the forward computation raises before its node is recorded)."""
+    rng = np.random.default_rng(0)
+    x = _MATMUL_KINDS[left](rng, 2, 3)
+    y = _MATMUL_KINDS[right](rng, 4, 4)
+    if "array" not in left or "array" not in right:  # two plain arrays are numpy's business
+        with pytest.raises(ShapeError, match="Dimension mismatch in @"):
+            x @ y
+    with pytest.raises(ShapeError, match="Dimension mismatch in @"):
+        grad_bp_n(lambda a, b: _scalar(a @ b), x, y)
+
+
+@pytest.mark.parametrize("op", [operator.add, operator.sub, operator.mul, operator.truediv])
+def test_a_vector_meets_each_row_of_a_plain_matrix_on_either_side(
+    op: Callable[[Any, Any], Any],
+) -> None:
+    """Vec[3] with ndarray(2, 3) is a Mat[2, 3] whichever side the vector is on (as with a
+    Mat), with gradients of each argument's kind; other broadcasts out of Vec raise."""
+    v, a = vector([1.0, 2.0, 4.0]), np.array([[1.0, -2.0, 3.0], [0.5, 1.5, -1.0]])
+    for r, expected in ((op(v, a), op(v.array, a)), (op(a, v), op(a, v.array))):
+        assert type(r) is Mat
+        np.testing.assert_allclose(r.array, expected)
+    check_grad(lambda x, y: fn.sum_elements(op(x, y)), v, a, order=2)
+    check_grad(lambda x, y: fn.sum_elements(op(y, x)), v, a, order=2)
+    gv, ga = grad_bp_n(lambda x, y: fn.sum_elements(op(x, y)), v, a)
+    assert type(gv) is Vec and type(ga) is np.ndarray
+    with pytest.raises(ShapeError, match=r"Vec\[3\] . array\(2, 4\)"):
+        op(v, np.ones((2, 4)))
+
+
+# --- edge cases: empty values, slices, wrong kinds, comparisons ---
+
+
+def test_norms_of_empty_values_are_zero() -> None:
+    """norm_inf of Vec[0] and the norms of matrices with no rows or columns are 0 (a max over
+    nothing, like the sum over nothing of norm_1), not numpy's reduction error."""
+    assert norm_inf(Vec(np.zeros(0))) == 0.0
+    assert norm_1(Vec(np.zeros(0))) == 0.0
+    for shape in ((0, 3), (3, 0)):
+        assert norm_inf(Mat(np.zeros(shape))) == 0.0
+        assert norm_1(Mat(np.zeros(shape))) == 0.0
+    assert grad_bp(norm_inf, Vec(np.zeros(0))) == Vec(np.zeros(0))
+
+
+def test_a_vec_slice_is_a_vec_as_a_mat_slice_is_a_mat() -> None:
+    """v[1:3] is a Vec (it raised an unrelated TypeError), with a gradient under grad_bp."""
+    v = vector([1.0, 2.0, 3.0, 4.0])
+    assert v[1:3] == vector([2.0, 3.0])
+    assert v[-1] == 4.0 and type(v[-1]) is float
+    g = grad_bp(lambda x: fn.sum_elements(x[1:3] * 2.0), v)
+    assert g == vector([0.0, 2.0, 2.0, 0.0])
+    check_grad(lambda x: fn.sum_elements(x[1:3] * x[0:2]), v, order=2)
+
+
+_V, _M, _A = vector([1.0, 2.0, 3.0]), matrix([[1.0, 2.0], [3.0, 4.0]]), np.ones(3)
+_WRONG_KINDS: list[tuple[str, Callable[..., Any], tuple[Any, ...], str]] = [
+    ("svd", svd, (_V,), r"svd: Vec\[3\]; svd takes a Mat"),
+    ("dot", dot, (_M, _M), r"dot: Mat\[2, 2\] dot Mat\[2, 2\]; dot takes a Vec and a Vec"),
+    ("dot", dot, (_V, _A), r"dot: Vec\[3\] dot array\(3,\)"),
+    ("outer", outer, (_M, _V), r"outer: Mat\[2, 2\] outer Vec\[3\]"),
+    ("cross", cross, (_A, _V), r"cross: array\(3,\) cross Vec\[3\]"),
+    ("vjoin", vjoin, (_V, 1.0), r"vjoin: Vec\[3\] vjoin float"),
+    ("hstack", hstack, (_M, _A), r"hstack: Mat\[2, 2\] hstack array\(3,\)"),
+    ("tr", tr, (_V,), r"tr: Vec\[3\]; tr takes a Mat"),
+    ("diag", diag, (_A,), r"diag: array\(3,\); diag takes a Vec"),
+    ("norm_2", norm_2, (_A,), r"norm_2: array\(3,\); norm_2 takes a Vec or Mat"),
+    ("cov", cov, (_V,), r"cov: Vec\[3\]; cov takes a Mat"),
+    ("row", row, (_M,), r"row: Mat\[2, 2\]; row takes a Vec"),
+    ("unrow", unrow, (_V,), r"unrow: Vec\[3\]; unrow takes a Mat"),
+    ("to_columns", to_columns, (_V,), r"to_columns: Vec\[3\]"),
+    ("head_tail", head_tail, (1.0,), r"head_tail: float; head_tail takes a Vec"),
+    ("split_rows", lambda x: split_rows(x, 1), (_V,), r"split_rows: Vec\[3\]"),
+    ("eigenvalues", eigenvalues, (_A,), r"eigenvalues: array\(3,\)"),
+]
+
+
+@pytest.mark.parametrize(("name", "f", "xs", "message"), _WRONG_KINDS)
+def test_a_vec_mat_or_array_of_the_wrong_kind_is_a_shape_error(
+    name: str, f: Callable[..., Any], xs: tuple[Any, ...], message: str
+) -> None:
+    """Each operation checks its arguments' kinds first, plain and as BVars: ShapeError naming
+    the operation, what it takes and what it got (not an AttributeError or LinAlgError)."""
+    with pytest.raises(ShapeError, match=f"^Dimension mismatch in {message}"):
+        f(*xs)
+    with pytest.raises(ShapeError, match=f"^Dimension mismatch in {message}"):
+        eval_bp_n(lambda *a: f(*a), *xs)
+
+
+def test_dimensions_must_be_non_negative_integers() -> None:
+    for make in (lambda: zeros(-1), lambda: eye(-2), lambda: konst(1.0, 2, -3)):
+        with pytest.raises(ShapeError, match="a dimension is an integer >= 0"):
+            make()
+
+
+def test_vec_and_mat_compare_whole_and_have_no_order() -> None:
+    """== and != compare whole values (one bool: same kind, shape and numbers), with numbers
+    and plain arrays too (never equal); <, <=, >, >= raise TypeError pointing at .array."""
+    v = vector([1.0, 1.0])
+    assert (v == vector([1.0, 1.0])) is True
+    assert (v == vector([1.0, 2.0])) is False
+    assert (v == 1.0) is False and (v != 1.0) is True
+    assert (np.ones(2) == v) is False and (v == np.ones(2)) is False
+    assert (np.ones(2) != v) is True
+    assert (matrix([[1.0]]) == matrix([[1.0]])) is True
+    for compare in (
+        lambda: v > 1.0,
+        lambda: v <= v,
+        lambda: 1.0 < v,  # noqa: SIM300  - the reflected comparison is the case tested
+        lambda: np.ones(2) >= v,
+        lambda: matrix([[1.0]]) < 0.0,
+    ):
+        with pytest.raises(TypeError, match=r"not defined for (Vec|Mat).*v\.array"):
+            compare()
+    np.testing.assert_array_equal(v.array > 0.5, [True, True])
+    g = grad_bp(lambda x: fn.sum_elements(fn.relu(x)), vector([-1.0, 2.0]))
+    assert g == vector([0.0, 1.0])
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: vector(cast(Any, [None, 1.0])), r"^Vec: .*dtype object holding NoneType"),
+        (lambda: matrix(cast(Any, [[None, 1.0]])), r"^Mat: .*dtype object holding NoneType"),
+        (lambda: vector(cast(Any, ["1", 2.0])), r"^Vec: .*dtype <U"),
+        (lambda: Vec(np.array([1j, 2.0])), r"^Vec: .*complex128 \(its imaginary part"),
+        (lambda: Mat(np.array([[None]])), r"^Mat: .*dtype object"),
+    ],
+)
+def test_constructors_reject_what_is_not_a_real_number(
+    make: Callable[[], Any], message: str
+) -> None:
+    """None became NaN, a string its number and a complex its real part (with only a warning):
+    each is a FieldTypeError saying what was found."""
+    with pytest.raises(FieldTypeError, match=message):
+        make()
+    assert Vec(np.array([1, 2], dtype=object)) == vector([1.0, 2.0])  # numbers in objects pass
+
+
+def test_a_matrix_of_no_rows_has_no_width() -> None:
+    for make in (lambda: matrix([]), lambda: from_rows([])):
+        with pytest.raises(ShapeError, match="no rows, so no width; use zeros"):
+            make()
+    assert zeros(0, 3).shape == (0, 3)

@@ -12,9 +12,16 @@ from numpy.typing import NDArray
 import typedprop as tp
 from typedprop import BVar, auto
 from typedprop.functions import cos, sin, sum_elements
+from typedprop.linalg import matrix, vector
 from typedprop.testing import arrays, check_grad, well_floats
 
 Array = NDArray[np.float64]
+
+
+@tp.model
+class _Pair:
+    a: float
+    b: Array
 
 
 @tp.op1
@@ -123,8 +130,58 @@ def test_wrong_number_of_gradients_is_an_error() -> None:
     def bad(x: float, y: float) -> tuple[float, Any]:
         return x + y, lambda g: (g,)
 
-    with pytest.raises(TypeError, match=r"tuple of 2 gradients.*1 values"):
+    with pytest.raises(tp.PullbackError, match=r"op 'bad'.*tuple of 2 gradients.*1 values"):
         tp.grad_bp2(bad, 1.0, 2.0)
+
+    @tp.op2
+    def bare(x: float, y: float) -> tuple[float, Any]:
+        return x + y, lambda g: g  # one gradient, not a tuple of two
+
+    with pytest.raises(tp.PullbackError, match=r"op 'bare'.*tuple of 2 gradients.*a float"):
+        tp.grad_bp2(bare, 1.0, 2.0)
+
+
+def _returning(g: Any) -> Any:
+    """An op of one argument whose pullback returns ``g`` whatever the argument."""
+
+    @tp.op1
+    def wrong(x: Any) -> tuple[Any, Any]:
+        return 0.0, lambda _: g
+
+    return wrong
+
+
+_WRONG_GRADIENTS = [
+    # (argument, gradient, error, message)
+    (vector([1.0, 2.0, 3.0]), vector([1.0, 2.0, 3.0, 4.0]), tp.ShapeError, r"Vec\[4\].*Vec\[3\]"),
+    (vector([1.0, 2.0, 3.0]), 1.0, tp.ShapeError, r"a float.*Vec\[3\]"),
+    (matrix([[1.0, 2.0]]), matrix([[1.0], [2.0]]), tp.ShapeError, r"Mat\[2, 1\].*Mat\[1, 2\]"),
+    (matrix([[1.0, 2.0]]), "g", tp.PullbackError, r"a str.*Mat\[1, 2\]"),
+    (1.0, np.ones(3), tp.ShapeError, r"an array of shape \(3,\).*a float"),
+    (1.0, "g", tp.PullbackError, r"a str.*a float"),
+    (1.0, None, None, ""),  # no gradient
+    (np.ones(2), np.ones(3), tp.ShapeError, r"shape \(3,\).*shape \(2,\)"),
+    ((1.0, np.ones(2)), (1.0,), tp.PullbackError, r"a tuple.*a tuple"),
+    ((1.0, np.ones(2)), [1.0, np.ones(2)], tp.PullbackError, r"a list.*a tuple"),
+    ((1.0, np.ones(2)), (1.0, np.ones(3)), tp.ShapeError, r"argument 0, element 1"),
+    ({"a": 1.0}, {"a": "x"}, tp.PullbackError, r"argument 0, key 'a'"),
+    (_Pair(1.0, np.ones(2)), _Pair(1.0, np.ones(1)), tp.ShapeError, r"field 'b'"),
+    (_Pair(1.0, np.ones(2)), (1.0, np.ones(2)), tp.PullbackError, r"a tuple.*a _Pair"),
+]
+
+
+@pytest.mark.parametrize(("x", "g", "error", "message"), _WRONG_GRADIENTS)
+def test_a_pullbacks_gradient_must_fit_its_argument(
+    x: Any, g: Any, error: type[Exception] | None, message: str
+) -> None:
+    """Every argument kind is checked (arrays, Vec, Mat, numbers, containers, records), so a
+    wrong gradient never broadcasts silently into the argument's gradient."""
+    wrong = _returning(g)
+    if error is None:
+        assert tp.grad_bp(lambda v: wrong(v) + 1.0, x) == tp.zero(x)
+        return
+    with pytest.raises(error, match=f"op 'wrong'.*{message}"):
+        tp.grad_bp(lambda v: wrong(v) + 1.0, x)
 
 
 @given(arrays(shape=(2, 3)))
@@ -160,3 +217,10 @@ def test_op_repr() -> None:
     """An op shows its name and arity."""
     assert repr(mul) == "<Op mul/2>"
     isinstance(square(auto(1.0)), BVar)
+
+
+def test_op_iso_checks_the_gradient_its_inverse_returns() -> None:
+    """A from_ that maps the gradient back to the wrong shape is caught, naming the op."""
+    flat = tp.op_iso(lambda m: m.reshape(-1), lambda v: v.reshape(3, 2), name="flat")
+    with pytest.raises(tp.ShapeError, match=r"op_iso 'flat'.*\(3, 2\).*\(2, 3\)"):
+        tp.grad_bp(lambda m: sum_elements(flat(m)), np.zeros((2, 3)))

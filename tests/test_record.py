@@ -495,3 +495,41 @@ def test_a_record_subclass_keeps_its_bases_post_init() -> None:
     DDerived(1.0, 2.0)
     assert seen == ["Derived", "DDerived"]
     assert Derived.y.view(Derived(1.0, 2.0)) == 2.0
+
+
+@model
+class _Fields:
+    rate: float
+    w: Mat[Literal[1], Literal[2]]
+    b: NDArray[np.float64]
+
+
+@pytest.mark.parametrize(
+    ("rate", "w", "b", "message"),
+    [
+        ("0.1", np.zeros((1, 2)), np.ones(2), r"_Fields\.rate: expected float.*got str"),
+        (None, np.zeros((1, 2)), np.ones(2), r"_Fields\.rate: expected float.*got NoneType"),
+        (1j, np.zeros((1, 2)), np.ones(2), r"_Fields\.rate: expected float.*got complex"),
+        (True, np.zeros((1, 2)), np.ones(2), r"_Fields\.rate: expected float.*got bool"),
+        (0.1, np.array([[None, 1.0]]), np.ones(2), r"_Fields\.w: .*dtype object.*NoneType"),
+        (0.1, np.array([[1j, 1.0]]), np.ones(2), r"_Fields\.w: .*complex128.*imaginary"),
+        (0.1, np.zeros((1, 2)), np.array([None, 1.0]), r"_Fields\.b: .*of dtype object"),
+    ],
+)
+def test_fields_reject_values_that_would_be_silently_wrong(
+    rate: Any, w: Any, b: Any, message: str
+) -> None:
+    """A float field takes real numbers only (not strings, None, complex or bools); a Mat or
+    array field no None (which became NaN) and no complex numbers (whose imaginary part was
+    dropped with only a warning): FieldTypeError naming the class and the field."""
+    with pytest.raises(tp.FieldTypeError, match=message):
+        _Fields(rate, w, b)
+
+
+def test_float_fields_take_any_real_number() -> None:
+    """ints, numpy scalars and 0-d arrays are real numbers (and BVars pass, inside a call)."""
+    make: Any = _Fields  # Any: the values are what static typing would reject or not see
+    for rate in (1, 0.5, np.float64(0.5), np.int64(2), np.array(0.5)):
+        make(rate, np.zeros((1, 2)), np.ones(2))
+    g = tp.grad_bp(lambda r: make(r, np.zeros((1, 2)), np.ones(2)).rate * 2.0, 1.0)
+    assert g == 2.0

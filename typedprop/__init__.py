@@ -36,7 +36,9 @@ from typedprop.errors import GradientCheckError as GradientCheckError
 from typedprop.errors import LensError as LensError
 from typedprop.errors import MissingInstanceError as MissingInstanceError
 from typedprop.errors import NonScalarOutputError as NonScalarOutputError
+from typedprop.errors import PullbackError as PullbackError
 from typedprop.errors import ShapeError as ShapeError
+from typedprop.errors import SingularMatrixError as SingularMatrixError
 from typedprop.errors import TypedpropError as TypedpropError
 from typedprop.lens import Lens as Lens
 from typedprop.lens import iso_var as iso_var
@@ -77,7 +79,9 @@ __all__ = [
     "Model",
     "NonScalarOutputError",
     "Op",
+    "PullbackError",
     "ShapeError",
+    "SingularMatrixError",
     "Split",
     "TypedpropError",
     "add",

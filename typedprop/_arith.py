@@ -197,18 +197,55 @@ DIV: Op = Op(
 )
 
 
+def _pow(x: Any, y: Any) -> Any:
+    """``x ** y``, with numpy's answers where Python's floats fail: ``inf`` (not an error) for
+    ``0.0 ** -0.5`` or an overflow, ``nan`` (not a complex number) for ``(-8.0) ** 0.5``."""
+    tx, ty = type(x), type(y)
+    if (tx is float or tx is int) and (ty is float or ty is int):
+        try:
+            ans = x**y
+        except (ZeroDivisionError, OverflowError):
+            return float(np.power(float(x), float(y)))
+        return float(np.power(float(x), float(y))) if type(ans) is complex else ans
+    return x**y
+
+
+def _zeros_of(*vs: Any) -> Any:
+    """A constant, 1 where the values of all of ``vs`` are 0 (broadcast together) and 0
+    elsewhere, of the kind of the one whose shape it has; ``None`` when there is no such place."""
+    ds = [deep_value(v) for v in vs]
+    arrays = [raw(d) for d in ds]
+    if not all(np.any(a == 0) for a in arrays):
+        return None
+    m = np.asarray(arrays[0]) == 0
+    for a in arrays[1:]:
+        m = m & (np.asarray(a) == 0)
+    if not m.any():
+        return None
+    if m.ndim == 0:
+        return 1.0
+    like = next(d for d, a in zip(ds, arrays, strict=True) if np.shape(a) == m.shape)
+    return as_kind(m.astype(np.float64), like)
+
+
+def _pow_vjp_x(g: Any, ans: Any, x: Any, y: Any) -> Any:
+    z = _zeros_of(x, y)
+    # y x ** (y - 1) is 0 * inf where x == y == 0: the derivative of x ** 0 is 0, and x ** 1
+    # there gives that 0 (elsewhere the rule is untouched, second derivatives included)
+    e = y - 1.0 if z is None else y - 1.0 + 2.0 * z
+    return unbroadcast(g * y * _apply2(POW, x, e), x)
+
+
 def _pow_vjp_y(g: Any, ans: Any, x: Any, y: Any) -> Any:
     from typedprop.functions import log
 
-    return unbroadcast(g * ans * log(x), y)
+    z = _zeros_of(x)
+    # where x == 0, x ** y is constant in y (0, or 1 at y == 0): its derivative is 0, not
+    # 0 * log 0; log(1) there gives that 0
+    return unbroadcast(g * ans * log(x if z is None else x + z), y)
 
 
-POW: Op = Op(
-    "**",
-    2,
-    fwd=operator.pow,
-    vjps=(lambda g, ans, x, y: unbroadcast(g * y * x ** (y - 1), x), _pow_vjp_y),
-)
+POW: Op = Op("**", 2, fwd=_pow, vjps=(_pow_vjp_x, _pow_vjp_y))
 NEG: Op = Op("neg", 1, fwd=operator.neg, vjps=(lambda g, ans, x: -g,))
 ABS: Op = Op("abs", 1, fwd=abs, vjps=(lambda g, ans, x: g * np.sign(deep_value(x)),))
 BP_ADD: Op = Op(
@@ -257,7 +294,42 @@ def _ndims(x: Any, y: Any) -> tuple[int, int]:
     return ndim_of(x), ndim_of(y)
 
 
+def _mixed(x: Any, y: Any) -> bool:
+    """One operand a plain array, the other an array wrapper (``Vec``, ``Mat``)."""
+    tx, ty = type(deep_value(x)), type(deep_value(y))
+    return (tx is np.ndarray and is_wrapper(ty)) or (ty is np.ndarray and is_wrapper(tx))
+
+
+def _to_kind(x: Any, kind: type) -> Any:
+    """The array of ``x`` as a value of ``kind``: a plain array, or a fresh wrapper."""
+    a = raw(x)
+    return a if kind is np.ndarray else kind._rewrap(np.array(a))  # type: ignore[attr-defined]
+
+
+TO_KIND: Op = Op(
+    "to_kind",
+    2,
+    fwd=_to_kind,
+    vjps=(lambda g, ans, x, kind: _apply2(TO_KIND, g, type(deep_value(x))), None),
+)
+
+
+def _mixed_vjp(rule: Any, g: Any, x: Any, y: Any, arg: Any) -> Any:
+    """A product's gradient where a plain array meets a ``Vec``/``Mat``: the rule on plain
+    arrays, its result made the kind of ``arg``, the argument it is the gradient of."""
+
+    def plain(v: Any) -> Any:
+        return _apply2(TO_KIND, v, np.ndarray) if is_wrapper(type(deep_value(v))) else v
+
+    r = rule(plain(g), None, plain(x), plain(y))
+    kind = type(deep_value(arg))
+    return r if type(deep_value(r)) is kind else _apply2(TO_KIND, r, kind)
+
+
 def _matmul_vjp_x(g: Any, ans: Any, x: Any, y: Any) -> Any:
+    tx = type(x)
+    if (tx is not type(y) or tx is BVar) and _mixed(x, y):
+        return _mixed_vjp(_matmul_vjp_x, g, x, y, x)
     nx, ny = _ndims(x, y)
     if ny == 1:
         if nx == 1:
@@ -272,6 +344,9 @@ def _matmul_vjp_x(g: Any, ans: Any, x: Any, y: Any) -> Any:
 
 
 def _matmul_vjp_y(g: Any, ans: Any, x: Any, y: Any) -> Any:
+    tx = type(x)
+    if (tx is not type(y) or tx is BVar) and _mixed(x, y):
+        return _mixed_vjp(_matmul_vjp_y, g, x, y, y)
     nx, ny = _ndims(x, y)
     if nx == 1:
         if ny == 1:

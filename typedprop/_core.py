@@ -25,13 +25,14 @@ The public face of this module is ``typedprop`` (runners in ``typedprop._runners
 from __future__ import annotations
 
 import itertools
+import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
 
 import numpy as np
 
 from typedprop import classes
-from typedprop.errors import EscapedBVarError, ShapeError
+from typedprop.errors import EscapedBVarError, PullbackError, ShapeError
 
 if TYPE_CHECKING:  # typing only: the engine knows nothing of linalg at run time
     from numpy.typing import NDArray
@@ -54,17 +55,19 @@ _tape_ids = itertools.count(1)
 class _Tape:
     """The nodes one call records; ``active`` until that call returns."""
 
-    __slots__ = ("active", "id", "nodes", "recording")
+    __slots__ = ("active", "id", "nodes", "recording", "thread")
 
     def __init__(self, recording: bool) -> None:
         self.id = next(_tape_ids)
         self.nodes: list[Any] = []
         self.active = True
         self.recording = recording
+        self.thread = threading.get_ident()  # calls nest only within one thread
 
 
 _CONST = _Tape(recording=False)
 _CONST.id = 0  # older than every call's tape: a constant never owns an operation it shares
+_CONST.thread = 0  # shared by every thread
 
 
 class _Viewer(Protocol[A_co]):
@@ -93,7 +96,8 @@ class BVar(Generic[T_co]):
     ``x.value`` is the current value. Python's operators (``+ - * / ** @``, unary ``-``, ``abs``,
     indexing) and typedprop's functions record themselves when given a ``BVar``; comparisons
     compare values and carry no gradient, so ``if x < 0:`` branches. A ``BVar`` belongs to the
-    call that made it: using one after that call has returned raises ``EscapedBVarError``.
+    call that made it: using one after that call has returned, or with the ``BVar``s of a call
+    in another thread, raises ``EscapedBVarError``.
 
     Example:
         >>> from typedprop import grad_bp
@@ -421,6 +425,7 @@ def _apply2(op: Op, x: Any, y: Any) -> Any:
     if type(x) is BVar:
         tape = x._tape
         if type(y) is BVar and y._tape is not tape:
+            _same_thread(tape, y._tape)
             if y._tape.id > tape.id:
                 tape = y._tape
                 xv, px = _lower(x), -1
@@ -465,8 +470,13 @@ def _apply2(op: Op, x: Any, y: Any) -> Any:
 def _apply_n(op: Op, args: Sequence[Any]) -> Any:
     tape = None
     for a in args:
-        if type(a) is BVar and (tape is None or a._tape.id > tape.id):
-            tape = a._tape
+        if type(a) is BVar:
+            if tape is None:
+                tape = a._tape
+            elif a._tape is not tape:
+                _same_thread(tape, a._tape)
+                if a._tape.id > tape.id:
+                    tape = a._tape
     if tape is None:
         return op.fwd(*args)
     if not tape.active:
@@ -492,6 +502,17 @@ def _apply_n(op: Op, args: Sequence[Any]) -> Any:
         nodes.append((op, ans, tuple(vals), tuple(parents), pb))
         return BVar(ans, tape, len(nodes) - 1)
     return BVar(ans, tape)
+
+
+def _same_thread(a: _Tape, b: _Tape) -> None:
+    """Two tapes meet in one operation only when one call encloses the other, in one thread:
+    a ``BVar`` of a call running in another thread is not an enclosing call's."""
+    if a.thread != b.thread and a.thread and b.thread:
+        raise EscapedBVarError(
+            "a BVar of a grad_bp/eval_bp/backprop call running in another thread was used "
+            "here: BVars belong to the function being differentiated, in its own thread. Pass "
+            "values (bvar.value) between threads, not BVars"
+        )
 
 
 def _mismatch(op: Op, x: Any, y: Any, e: ValueError) -> Exception:
@@ -570,18 +591,25 @@ def materialize(g: Any, like: Any) -> Any:
     """A gradient as a full value of the type of ``like``, the value it is the gradient of.
 
     numpy turns 0-d arrays into numpy scalars on the way through most operations; the gradient
-    of a 0-d array input is made a 0-d array again here, and that of a float a float.
+    of a 0-d array input is made a 0-d array again here, and that of a float a float. A real
+    value's gradient is real: where the computation went through complex numbers, it is the
+    real part (the gradient of the real part of the output).
     """
     if type(g) is _Partial:
         return g.full()
     tl = type(like)
     tg = type(g)
     if tl is np.ndarray:
-        if tg is not np.ndarray and tg is not BVar:
+        if tg is np.ndarray:
+            if g.dtype.kind == "c" and like.dtype.kind != "c":
+                return g.real.copy()
+        elif tg is not BVar:
+            if like.dtype.kind != "c":
+                g = np.real(g)
             return np.asarray(g, classes.zero(like).dtype)
     elif tl is float:
-        if tg is np.ndarray and g.ndim == 0:
-            return float(g)
+        if tg is not float and tg is not BVar:
+            return float(np.real(g))
     elif tg is np.ndarray and hasattr(tl, "_rewrap"):
         return tl._rewrap(g)  # an array wrapper's gradient is that wrapper (linalg's Vec)
     return g
@@ -631,24 +659,86 @@ def backward(nodes: list[Any], out: int, seed: Any, n_inputs: int, free: bool) -
 
 
 def _user_grads(op: Op, gs: Any, vals: Sequence[Any]) -> Sequence[Any]:
-    """A pullback's result, checked: one gradient per argument, each of its argument's shape."""
+    """A pullback's result, checked: one gradient per argument, each of its argument's kind
+    and shape (a number for a number, a ``Vec[3]`` for a ``Vec[3]``, a record for a record)."""
     if op.bare:
         gs = (gs,)
     elif not isinstance(gs, tuple | list) or len(gs) != op.arity:
-        got = f"{len(gs)} values" if isinstance(gs, tuple | list) else type(gs).__name__
-        raise TypeError(
+        got = f"{len(gs)} values" if isinstance(gs, tuple | list) else _kind(gs)
+        raise PullbackError(
             f"op {op.name!r}: its pullback must return a tuple of {op.arity} gradients, "
-            f"one per argument, but returned {got}"
+            f"one per argument (None for no gradient), but returned {got}"
         )
     for k, (gk, v) in enumerate(zip(gs, vals, strict=True)):
-        v = deep_value(v)
-        if type(v) is np.ndarray and gk is not None and np.shape(deep_value(gk)) != v.shape:
-            raise ShapeError(
-                f"op {op.name!r}: its pullback returned a gradient of shape "
-                f"{np.shape(deep_value(gk))} for argument {k} of shape {v.shape}; a gradient "
-                f"has its argument's shape"
-            )
+        if gk is None:
+            continue
+        gk, v = deep_value(gk), deep_value(v)
+        if type(gk) is type(v) is np.ndarray and gk.shape == v.shape:
+            continue
+        check_gradient(f"op {op.name!r}: its pullback returned", f"argument {k}", gk, v)
     return gs  # type: ignore[no-any-return]
+
+
+def check_gradient(lead: str, where: str, g: Any, v: Any) -> None:
+    """Raise if ``g`` cannot be the gradient of the value ``v``: ``lead`` says who made ``g``
+    (``"op 'f': its pullback returned"``), ``where`` names ``v``."""
+    tv = type(v)
+    g = deep_value(g)
+    bad: type[Exception] | None = None
+    if tv is np.ndarray or hasattr(tv, "_rewrap"):
+        if not (
+            type(g) is np.ndarray
+            or hasattr(type(g), "_rewrap")
+            or (_is_number(g) and not np.shape(v))
+        ):
+            bad = ShapeError if _is_number(g) or hasattr(g, "shape") else PullbackError
+        elif np.shape(g) != np.shape(v):
+            bad = ShapeError
+    elif _is_number(v):
+        if not (_is_number(g) or (type(g) is np.ndarray and g.ndim == 0)):
+            bad = ShapeError if hasattr(g, "shape") else PullbackError
+    elif tv is tuple or tv is list or tv is dict or hasattr(tv, "__attrs_attrs__"):
+        if type(g) is not tv or len(_parts(g)) != len(_parts(v)):
+            bad = PullbackError
+        else:
+            for name, gi, vi in zip(_part_names(v), _parts(g), _parts(v), strict=True):
+                if gi is not None:
+                    check_gradient(lead, f"{where}, {name}", gi, vi)
+    if bad is not None:
+        raise bad(
+            f"{lead} {_kind(g)} as the gradient of {where}, which is {_kind(v)}; a gradient "
+            f"has the kind and shape of its value"
+        )
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, float | int | complex | np.number) and not isinstance(x, bool)
+
+
+def _parts(x: Any) -> Sequence[Any]:
+    if type(x) is dict:
+        return list(x.values())
+    if type(x) is tuple or type(x) is list:
+        return x
+    return [getattr(x, a.name) for a in type(x).__attrs_attrs__]
+
+
+def _part_names(x: Any) -> list[str]:
+    if type(x) is dict:
+        return [f"key {k!r}" for k in x]
+    if type(x) is tuple or type(x) is list:
+        return [f"element {i}" for i in range(len(x))]
+    return [f"field {a.name!r}" for a in type(x).__attrs_attrs__]
+
+
+def _kind(x: Any) -> str:
+    """How a value is named in messages: ``Vec[3]``, ``an array of shape (2,)``, ``a str``."""
+    t = type(x)
+    if hasattr(t, "_rewrap"):
+        return f"{t.__name__}[{', '.join(map(str, x.shape))}]"
+    if t is np.ndarray:
+        return f"an array of shape {x.shape}"
+    return f"a {t.__name__}"
 
 
 class _BVarBackprop(classes.Backprop[BVar[Any]]):

@@ -10,6 +10,7 @@ own), ``typedprop.functions`` and ``typedprop.linalg``.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
@@ -23,10 +24,12 @@ from typedprop._core import (
     _apply_n,
     _Tape,
     backward,
+    check_gradient,
     deep_value,
     materialize,
 )
-from typedprop.errors import NonScalarOutputError, ShapeError
+from typedprop._tree import tree_map
+from typedprop.errors import MissingInstanceError, NonScalarOutputError, ShapeError
 
 __all__ = [
     "auto",
@@ -115,12 +118,17 @@ class _Run:
         found = backward(self.tape.nodes, i, seed, n, free) if i >= 0 else [None] * n
         if free:
             self.tape.nodes = []
-        return tuple(
+        grads = tuple(
             classes.zero(x)
             if g is None
-            else (g if type(g) is type(x) is np.ndarray else materialize(g, x))
+            else (
+                g
+                if type(g) is type(x) is np.ndarray and g.dtype.kind != "c"
+                else materialize(g, x)
+            )
             for x, g in zip(self.inputs, found, strict=True)
         )
+        return _unaliased(grads, (self.inputs, seed))
 
     def scalar_seed(self, runner: str) -> Any:
         v = deep_value(self.value())
@@ -139,6 +147,78 @@ class _Run:
     def pullback(self, g: Any) -> tuple[Any, ...]:
         _check_cotangent(g, self.value())
         return self.grads(g, free=False)
+
+
+def _unaliased(grads: tuple[Any, ...], inputs: Any) -> tuple[Any, ...]:
+    """``grads`` with every array leaf that shares memory with another leaf or an input copied.
+
+    The reverse sweep passes arrays on without copying (``a + b`` gives both the same gradient
+    array; a custom pullback may return its argument), so the leaves a user receives are checked
+    once per call: ``ga *= lr`` must never change ``gb`` or an input. The common case costs one
+    pass over the leaves (distinct owning buffers); only when two leaves have one owner are they
+    compared, and only those that overlap copied.
+    """
+    leaves: list[Any] = []
+    _arrays(grads, leaves)
+    if not leaves:
+        return grads
+    _arrays(inputs, leaves)
+    owners = set()
+    for a in leaves:
+        owner = id(a if a.base is None else _root(a))
+        if owner in owners:
+            return _copy_shared(grads, inputs)
+        owners.add(owner)
+    return grads
+
+
+def _copy_shared(grads: tuple[Any, ...], inputs: Any) -> tuple[Any, ...]:
+    """``grads`` with each array leaf that overlaps an input or an earlier leaf copied."""
+    known: list[Any] = []
+    _arrays(inputs, known)
+    seen: dict[int, list[Any]] = {}
+    for a in known:
+        seen.setdefault(id(_root(a)), []).append(a)
+    leaves: list[Any] = []
+    _arrays(grads, leaves)
+    shared = set()
+    for k, leaf in enumerate(leaves):
+        others = seen.setdefault(id(_root(leaf)), [])
+        if any(np.may_share_memory(leaf, o) for o in others):
+            shared.add(k)
+        others.append(leaf)
+    count = itertools.count()
+
+    def fresh(leaf: Any) -> Any:
+        if type(leaf) is np.ndarray and next(count) in shared:
+            return leaf.copy()
+        return leaf
+
+    return tree_map(fresh, grads)  # type: ignore[no-any-return]
+
+
+def _arrays(x: Any, out: list[Any]) -> None:
+    """Append the plain array leaves of a value to ``out`` (containers and records walked)."""
+    t = type(x)
+    if t is np.ndarray:
+        out.append(x)
+    elif t is tuple or t is list:
+        for part in x:
+            _arrays(part, out)
+    elif t is not float and t is not BVar and x is not None:
+        try:
+            parts = classes.instance_for(x).children(x)
+        except MissingInstanceError:
+            return
+        for part in parts or ():
+            _arrays(part, out)
+
+
+def _root(a: Any) -> Any:
+    """The array that owns the memory ``a`` views."""
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
 
 
 def _collect_if_vars(out: Any) -> Any:
@@ -161,6 +241,7 @@ def _check_cotangent(g: Any, out: Any) -> None:
                 f"backprop_with pullback: the output's gradient has shape {sg} but the output "
                 f"has shape {so}; give a gradient shaped like the output"
             )
+    check_gradient("backprop_with's pullback was given", "the output", g, o)
 
 
 # --- one input ---
@@ -197,11 +278,13 @@ def backprop(f: Callable[[BVar[A]], BVar[B]], x: A) -> tuple[B, A]:
 def grad_bp(f: Callable[[BVar[A]], BVar[R]], x: A) -> A:
     """The gradient of ``f`` at ``x``: a value of ``x``'s type (a whole record for a record).
 
-    Inputs the output does not depend on get their ``zero``. ``grad_bp`` nests, so the gradient
-    of a gradient is a second derivative: given a ``BVar`` of an enclosing call, it returns a
-    ``BVar`` of that call (the mypy plugin types it so; plain checkers see ``BVar[BVar[...]]``
-    arguments). A gradient whose function only closes over an enclosing call's ``BVar`` is
-    also such a ``BVar``, though its static type is ``x``'s.
+    Inputs the output does not depend on get their ``zero``. A float's gradient is a float,
+    and a real input's gradient is real: through complex numbers it is the gradient of the
+    output's real part. No two arrays of the gradient share memory. ``grad_bp`` nests, so the
+    gradient of a gradient is a second derivative: given a ``BVar`` of an enclosing call, it
+    returns a ``BVar`` of that call (the mypy plugin types it so; plain checkers see
+    ``BVar[BVar[...]]`` arguments). A gradient whose function only closes over an enclosing
+    call's ``BVar`` is also such a ``BVar``, though its static type is ``x``'s.
 
     Raises:
         NonScalarOutputError: ``f`` does not return a single number (use ``backprop_with``).

@@ -15,7 +15,9 @@ __all__ = [
     "LensError",
     "MissingInstanceError",
     "NonScalarOutputError",
+    "PullbackError",
     "ShapeError",
+    "SingularMatrixError",
     "TypedpropError",
 ]
 
@@ -45,7 +47,7 @@ class GradientCheckError(TypedpropError, AssertionError):
 
 
 class FieldTypeError(TypedpropError, TypeError):
-    """A ``@model`` record built with a field value of the wrong kind."""
+    """A ``@model`` record field (or a ``Vec``/``Mat``) given a value of the wrong kind."""
 
 
 class LensError(TypedpropError, TypeError):
@@ -54,3 +56,11 @@ class LensError(TypedpropError, TypeError):
 
 class CheckpointError(TypedpropError, ValueError):
     """A checkpoint file that cannot be read back into the record type asked for."""
+
+
+class PullbackError(TypedpropError, TypeError):
+    """A hand-written pullback returned the wrong number or kind of gradients for its op."""
+
+
+class SingularMatrixError(TypedpropError, ValueError):
+    """A matrix without the property an operation needs: an inverse, or positive definiteness."""

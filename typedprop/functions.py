@@ -9,6 +9,7 @@ For linear algebra (``dot``, ``outer``, norms) see ``typedprop.linalg``.
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, overload
 
 import numpy as np
@@ -61,17 +62,24 @@ _COSH = Op("cosh", 1, fwd=np.cosh, vjps=(lambda g, ans, x: g * sinh(x),))
 
 
 def _logistic(x: Any) -> Any:
-    # The tanh form never overflows (1 / (1 + exp(-x)) does, with a warning, below -709).
+    # 1 / (1 + exp(-x)) is accurate on the whole line (the tanh form, 0.5 tanh(x / 2) + 0.5,
+    # cancels for x << 0: 0.0 below -37); exp(-x) overflows to inf below -709, where the answer,
+    # under 1e-308, becomes 0. In place on one fresh buffer, for arrays.
     t = type(x)
     if t is not np.ndarray and is_wrapper(t):  # Vec/Mat: compute on the array, wrap once
         return t._rewrap(_logistic(x.array))
-    if type(x) is np.ndarray and x.ndim and x.dtype.kind == "f":
-        r = np.multiply(x, 0.5)  # one fresh buffer, worked in place
-        np.tanh(r, out=r)
-        r *= 0.5
-        r += 0.5
+    if t is float or t is int:
+        e = math.exp(-abs(x))  # Python's exp raises on overflow: keep its argument <= 0
+        return 1.0 / (1.0 + e) if x >= 0 else e / (1.0 + e)
+    if t is np.ndarray and x.ndim and x.dtype.kind == "f":
+        r = np.negative(x)
+        with np.errstate(over="ignore"):
+            np.exp(r, out=r)
+        r += 1.0
+        np.divide(1.0, r, out=r)
         return r
-    return 0.5 * np.tanh(0.5 * x) + 0.5
+    with np.errstate(over="ignore"):
+        return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)[()]))
 
 
 def _logistic_vjp(g: Any, ans: Any, x: Any) -> Any:
@@ -91,7 +99,7 @@ _RELU = Op(
     "relu",
     1,
     fwd=lambda x: np.maximum(x, 0.0),
-    vjps=(lambda g, ans, x: g * (deep_value(x) > 0),),
+    vjps=(lambda g, ans, x: g * (raw(deep_value(x)) > 0),),
 )
 _SOFTPLUS = Op(
     "softplus",
@@ -265,10 +273,16 @@ def mean(x: Any) -> Any:
 
 
 def _last_axis(name: str, x: Any) -> None:
-    if not shape_of(x):
+    s = shape_of(x)
+    if not s:
         raise ShapeError(
             f"{name}: expected an array with at least one axis (a vector or a batch of rows), "
             f"got a number; {name} works along the last axis"
+        )
+    if s[-1] == 0:
+        raise ShapeError(
+            f"{name}: the last axis of shape {s} has length 0; {name} normalises along the last "
+            f"axis, which needs at least one class"
         )
 
 

@@ -12,7 +12,16 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar, overload
 
-from typedprop._core import _CONST, BVar, Op, _apply1, _apply2, _apply_n, deep_value
+from typedprop._core import (
+    _CONST,
+    BVar,
+    Op,
+    _apply1,
+    _apply2,
+    _apply_n,
+    check_gradient,
+    deep_value,
+)
 
 __all__ = [
     "Op",
@@ -178,7 +187,14 @@ def op_iso(to: Callable[[A], B], from_: Callable[[B], A], name: str = "iso") -> 
         >>> grad_bp(lambda m: sum_elements(flat(m)), np.zeros((2, 2))).shape
         (2, 2)
     """
-    return Op1(name, 1, fwd=to, vjps=(lambda g, ans, x: from_(g),))
+    lead = f"op_iso {name!r}: its from_ returned"
+
+    def vjp(g: Any, ans: Any, x: Any) -> Any:
+        gx = from_(g)
+        check_gradient(lead, "its argument", gx, deep_value(x))
+        return gx
+
+    return Op1(name, 1, fwd=to, vjps=(vjp,))
 
 
 def lift_op1(op: Op1[A, B], x: BVar[A] | A) -> BVar[B]:

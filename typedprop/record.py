@@ -242,9 +242,17 @@ def _check_field(
     check = getattr(target, "_tp_field_check", None)
     if check is not None:
         return check(hint, v, bindings, f"{cls.__qualname__}.{name}")
+    if target is float:
+        if not (_is_real(v) or type(v) is BVar):
+            raise FieldTypeError(_field_message(cls, name, "float (a real number)", v))
+        return v
     checked = target is np.ndarray or (isinstance(target, type) and target in _INFO)
     if checked and not isinstance(v, target):
         raise FieldTypeError(_field_message(cls, name, _type_name(hint), v))
+    if target is np.ndarray and v.dtype.kind not in "biufc":
+        raise FieldTypeError(
+            _field_message(cls, name, "an array of numbers", v) + f" of dtype {v.dtype}"
+        )
     if origin in _INFO and get_args(hint):
         _check_arguments(f"{cls.__qualname__}.{name}", hint, v, bindings)
     return v
@@ -280,11 +288,19 @@ def _literal_dim(a: Any) -> int | None:
 
 
 def _hint_text(hint: Any) -> str:
+    """``Layer[10, 3]``: a generic record's annotation as messages name it."""
     args = ", ".join(
         str(_literal_dim(a) if _literal_dim(a) is not None else getattr(a, "__name__", a))
         for a in get_args(hint)
     )
     return f"{get_origin(hint).__qualname__}[{args}]"
+
+
+def _is_real(v: Any) -> bool:
+    """A real number (an int or float of Python's or numpy's, or a 0-d real array)."""
+    if isinstance(v, np.ndarray):
+        return v.ndim == 0 and v.dtype.kind in "iuf"
+    return isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool)
 
 
 def _type_name(hint: Any) -> str:

@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike
 
 from typedprop._arith import BROADCAST_TO, GETITEM, TRANSPOSE, sum_axis
 from typedprop._core import BVar, Op, _apply1, _apply2, _apply_n, deep_value
-from typedprop.errors import ShapeError, TypedpropError
+from typedprop.errors import ShapeError, SingularMatrixError, TypedpropError
 from typedprop.functions import mean as _mean
 from typedprop.functions import sqrt, sum_elements
 from typedprop.linalg._types import Add, Mat, Vec, mismatch, show
@@ -87,6 +87,20 @@ def _check(name: str, cond: bool, *operands: Any, why: str = "") -> None:
         raise ShapeError(f"Dimension mismatch in {name}: {shapes}{why}")
 
 
+_ANY = (Vec, Mat)
+
+
+def _expect(name: str, kinds: tuple[Any, ...], *operands: Any) -> None:
+    """Raise ``ShapeError`` unless each operand's value is of its kind (``Vec``, ``Mat``, or
+    ``_ANY`` for either), naming the operation, what it takes and what it got."""
+    for k, o in zip(kinds, operands, strict=True):
+        t = type(deep_value(o))
+        if t is not k and not (k is _ANY and t in _ANY):
+            takes = " and ".join("a Vec or Mat" if k is _ANY else f"a {k.__name__}" for k in kinds)
+            got = f" {name} ".join(show(deep_value(o)) for o in operands)
+            raise ShapeError(f"Dimension mismatch in {name}: {got}; {name} takes {takes}")
+
+
 # --- constructors ---
 
 
@@ -102,6 +116,7 @@ def zeros(m: Any, n: Any = None, /) -> Any:
         >>> zeros(2, 3).shape
         (2, 3)
     """
+    _dims("zeros", m, n)
     return Vec._rewrap(np.zeros(m)) if n is None else Mat._rewrap(np.zeros((m, n)))
 
 
@@ -150,8 +165,16 @@ def as_mat(data: ArrayLike, m: M, n: N) -> Mat[M, N]:
     return x
 
 
+def _dims(name: str, *dims: Any) -> None:
+    """Raise ``ShapeError`` unless each dimension given (not ``None``) is an integer >= 0."""
+    for d in dims:
+        if d is not None and (not isinstance(d, int | np.integer) or isinstance(d, bool) or d < 0):
+            raise ShapeError(f"{name}: a dimension is an integer >= 0, got {d!r}")
+
+
 def eye(n: N) -> Mat[N, N]:
     """The ``n`` by ``n`` identity matrix."""
+    _dims("eye", n)
     return Mat._rewrap(np.eye(n))
 
 
@@ -178,6 +201,7 @@ def konst(x: Any, m: int, n: int | None = None) -> Any:
         >>> konst(2.0, 3)
         Vec[3]([2., 2., 2.])
     """
+    _dims("konst", m, n)
     return _apply2(_KONST, x, (m,) if n is None else (m, n))
 
 
@@ -197,7 +221,7 @@ def vector(xs: Sequence[float] | Sequence[BVar[float] | float]) -> Any:
     """
     xs = list(xs)
     if not any(type(x) is BVar for x in xs):
-        return Vec(np.array(xs, dtype=np.float64))
+        return Vec(np.array(xs))  # Vec checks the numbers (no None, strings or complex)
     return _apply_n(_vector_op(len(xs)), xs)
 
 
@@ -205,15 +229,18 @@ def matrix(rows: Sequence[Sequence[float]] | Sequence[Sequence[BVar[float] | flo
     """A matrix from rows of numbers (or ``BVar``s of numbers).
 
     Raises:
-        ShapeError: the rows differ in length.
+        ShapeError: the rows differ in length, or there are none.
+        FieldTypeError: an element is not a real number (``None``, a string, a complex).
     """
     rows = [list(r) for r in rows]
+    if not rows:
+        raise ShapeError("matrix: no rows, so no width; use zeros(0, n) for a matrix of no rows")
     lengths = {len(r) for r in rows}
     if len(lengths) > 1:
         raise ShapeError(f"matrix: rows of different lengths {sorted(lengths)}")
     flat = [x for r in rows for x in r]
     if not any(type(x) is BVar for x in flat):
-        return Mat(np.array(rows, dtype=np.float64).reshape(len(rows), -1))
+        return Mat(np.array(rows).reshape(len(rows), -1))  # Mat checks the numbers
     n = lengths.pop() if lengths else 0
     return _reshape(_apply_n(_vector_op(len(flat)), flat), (len(rows), n))
 
@@ -277,6 +304,7 @@ def dot(x: Any, y: Any) -> Any:
         >>> dot(vector([1.0, 2.0]), vector([3.0, 4.0]))
         11.0
     """
+    _expect("dot", (Vec, Vec), x, y)
     return _apply2(_DOT, x, y)
 
 
@@ -296,6 +324,7 @@ def outer(x: BVar[Vec[M]], y: BVar[Vec[N]] | Vec[N]) -> BVar[Mat[M, N]]: ...
 def outer(x: Vec[M], y: BVar[Vec[N]]) -> BVar[Mat[M, N]]: ...
 def outer(x: Any, y: Any) -> Any:
     """The outer product ``x yᵀ``."""
+    _expect("outer", (Vec, Vec), x, y)
     return _apply2(_OUTER, x, y)
 
 
@@ -305,6 +334,7 @@ def tr(m: Mat[M, N]) -> Mat[N, M]: ...
 def tr(m: BVar[Mat[M, N]]) -> BVar[Mat[N, M]]: ...
 def tr(m: Any) -> Any:
     """The transpose."""
+    _expect("tr", (Mat,), m)
     return _apply1(TRANSPOSE, m)
 
 
@@ -329,6 +359,7 @@ def cross(x: BVar[Vec[N]], y: BVar[Vec[N]] | Vec[N]) -> BVar[Vec[N]]: ...
 def cross(x: Vec[N], y: BVar[Vec[N]]) -> BVar[Vec[N]]: ...
 def cross(x: Any, y: Any) -> Any:
     """The cross product of two ``Vec[3]``."""
+    _expect("cross", (Vec, Vec), x, y)
     return _apply2(_CROSS, x, y)
 
 
@@ -410,6 +441,7 @@ def vjoin(x: BVar[Vec[M]], y: BVar[Vec[N]] | Vec[N]) -> BVar[Vec[Add[M, N]]]: ..
 def vjoin(x: Vec[M], y: BVar[Vec[N]]) -> BVar[Vec[Add[M, N]]]: ...
 def vjoin(x: Any, y: Any) -> Any:
     """The concatenation of two vectors (hmatrix's ``#``)."""
+    _expect("vjoin", (Vec, Vec), x, y)
     return _apply2(_VJOIN, x, y)
 
 
@@ -421,6 +453,7 @@ def vstack(x: BVar[Mat[M, N]], y: BVar[Mat[K, N]] | Mat[K, N]) -> BVar[Mat[Add[M
 def vstack(x: Mat[M, N], y: BVar[Mat[K, N]]) -> BVar[Mat[Add[M, K], N]]: ...
 def vstack(x: Any, y: Any) -> Any:
     """The rows of ``x`` above the rows of ``y`` (hmatrix's ``===``)."""
+    _expect("vstack", (Mat, Mat), x, y)
     return _apply2(_VSTACK, x, y)
 
 
@@ -432,6 +465,7 @@ def hstack(x: BVar[Mat[M, N]], y: BVar[Mat[M, K]] | Mat[M, K]) -> BVar[Mat[M, Ad
 def hstack(x: Mat[M, N], y: BVar[Mat[M, K]]) -> BVar[Mat[M, Add[N, K]]]: ...
 def hstack(x: Any, y: Any) -> Any:
     """The columns of ``x`` left of the columns of ``y`` (hmatrix's ``|||``)."""
+    _expect("hstack", (Mat, Mat), x, y)
     return _apply2(_HSTACK, x, y)
 
 
@@ -448,6 +482,7 @@ def split(x: Vec[Any], p: int) -> tuple[Vec[Any], Vec[Any]]: ...
 def split(x: BVar[Vec[Any]], p: int) -> tuple[BVar[Vec[Any]], BVar[Vec[Any]]]: ...
 def split(x: Any, p: int) -> tuple[Any, Any]:
     """The first ``p`` elements of a vector and the rest."""
+    _expect("split", (Vec,), x)
     return _split("split", x, p, 0)
 
 
@@ -457,6 +492,7 @@ def head_tail(x: Vec[Any]) -> tuple[float, Vec[Any]]: ...
 def head_tail(x: BVar[Vec[Any]]) -> tuple[BVar[float], BVar[Vec[Any]]]: ...
 def head_tail(x: Any) -> tuple[Any, Any]:
     """The first element of a vector and the rest."""
+    _expect("head_tail", (Vec,), x)
     n = np.shape(deep_value(x))[0]
     if n < 1:
         raise ShapeError("head_tail: the vector is empty")
@@ -469,6 +505,7 @@ def split_rows(x: Mat[Any, N], p: int) -> tuple[Mat[Any, N], Mat[Any, N]]: ...
 def split_rows(x: BVar[Mat[Any, N]], p: int) -> tuple[BVar[Mat[Any, N]], BVar[Mat[Any, N]]]: ...
 def split_rows(x: Any, p: int) -> tuple[Any, Any]:
     """The first ``p`` rows of a matrix and the rest."""
+    _expect("split_rows", (Mat,), x)
     return _split("split_rows", x, p, 0)
 
 
@@ -478,6 +515,7 @@ def split_cols(x: Mat[M, Any], p: int) -> tuple[Mat[M, Any], Mat[M, Any]]: ...
 def split_cols(x: BVar[Mat[M, Any]], p: int) -> tuple[BVar[Mat[M, Any]], BVar[Mat[M, Any]]]: ...
 def split_cols(x: Any, p: int) -> tuple[Any, Any]:
     """The first ``p`` columns of a matrix and the rest."""
+    _expect("split_cols", (Mat,), x)
     return _split("split_cols", x, p, 1)
 
 
@@ -504,6 +542,7 @@ def row(x: Vec[N]) -> Mat[Literal[1], N]: ...
 def row(x: BVar[Vec[N]]) -> BVar[Mat[Literal[1], N]]: ...
 def row(x: Any) -> Any:
     """A vector as a one-row matrix: ``Vec[N]`` to ``Mat[1, N]``."""
+    _expect("row", (Vec,), x)
     return _reshape(x, (1, np.shape(deep_value(x))[0]))
 
 
@@ -513,6 +552,7 @@ def col(x: Vec[N]) -> Mat[N, Literal[1]]: ...
 def col(x: BVar[Vec[N]]) -> BVar[Mat[N, Literal[1]]]: ...
 def col(x: Any) -> Any:
     """A vector as a one-column matrix: ``Vec[N]`` to ``Mat[N, 1]``."""
+    _expect("col", (Vec,), x)
     return _reshape(x, (np.shape(deep_value(x))[0], 1))
 
 
@@ -522,6 +562,7 @@ def unrow(x: Mat[Literal[1], N]) -> Vec[N]: ...
 def unrow(x: BVar[Mat[Literal[1], N]]) -> BVar[Vec[N]]: ...
 def unrow(x: Any) -> Any:
     """A one-row matrix as a vector."""
+    _expect("unrow", (Mat,), x)
     r, c = np.shape(deep_value(x))
     _check("unrow", r == 1, x, why="; unrow needs Mat[1, N]")
     return _reshape(x, (c,))
@@ -533,6 +574,7 @@ def uncol(x: Mat[N, Literal[1]]) -> Vec[N]: ...
 def uncol(x: BVar[Mat[N, Literal[1]]]) -> BVar[Vec[N]]: ...
 def uncol(x: Any) -> Any:
     """A one-column matrix as a vector."""
+    _expect("uncol", (Mat,), x)
     r, c = np.shape(deep_value(x))
     _check("uncol", c == 1, x, why="; uncol needs Mat[N, 1]")
     return _reshape(x, (r,))
@@ -544,6 +586,7 @@ def to_rows(x: Mat[M, N]) -> list[Vec[N]]: ...
 def to_rows(x: BVar[Mat[M, N]]) -> list[BVar[Vec[N]]]: ...
 def to_rows(x: Any) -> list[Any]:
     """The rows of a matrix, one vector each (gradients kept sparse: O(rows) in all)."""
+    _expect("to_rows", (Mat,), x)
     return [_apply2(GETITEM, x, i) for i in range(np.shape(deep_value(x))[0])]
 
 
@@ -553,6 +596,7 @@ def to_columns(x: Mat[M, N]) -> list[Vec[M]]: ...
 def to_columns(x: BVar[Mat[M, N]]) -> list[BVar[Vec[M]]]: ...
 def to_columns(x: Any) -> list[Any]:
     """The columns of a matrix, one vector each."""
+    _expect("to_columns", (Mat,), x)
     return to_rows(tr(x))
 
 
@@ -566,6 +610,10 @@ def _from_rows_op(n: int) -> Op:
 
 
 def _stack_rows(rows: Sequence[Any]) -> Mat[Any, Any]:
+    if not rows:
+        raise ShapeError(
+            "from_rows: no rows, so no width; use zeros(0, n) for a matrix of no rows"
+        )
     lengths = {np.shape(r)[0] for r in rows}
     if len(lengths) > 1:
         raise ShapeError(f"from_rows: rows of different dimensions {sorted(lengths)}")
@@ -605,6 +653,7 @@ def diag(x: Vec[N]) -> Mat[N, N]: ...
 def diag(x: BVar[Vec[N]]) -> BVar[Mat[N, N]]: ...
 def diag(x: Any) -> Any:
     """The square matrix with ``x`` on its diagonal."""
+    _expect("diag", (Vec,), x)
     return _apply1(_DIAG, x)
 
 
@@ -614,6 +663,7 @@ def take_diag(x: Mat[N, N]) -> Vec[N]: ...
 def take_diag(x: BVar[Mat[N, N]]) -> BVar[Vec[N]]: ...
 def take_diag(x: Any) -> Any:
     """The diagonal of a square matrix."""
+    _expect("take_diag", (Mat,), x)
     _check("take_diag", _square(x), x, why="; take_diag needs a square matrix")
     return _apply1(_TAKE_DIAG, x)
 
@@ -633,8 +683,8 @@ def _sign(x: Any) -> Any:
 
 
 def _norm1_fwd(x: Any) -> float:
-    a = np.abs(x.array)
-    return float(a.sum() if a.ndim == 1 else a.sum(axis=0).max())
+    a = np.abs(x.array)  # a max over nothing (no columns) is 0, as a sum over nothing
+    return float(a.sum() if a.ndim == 1 else a.sum(axis=0).max(initial=0.0))
 
 
 def _norm1_vjp(g: Any, ans: Any, x: Any) -> Any:
@@ -642,23 +692,23 @@ def _norm1_vjp(g: Any, ans: Any, x: Any) -> Any:
     if v.array.ndim == 1:
         return g * _sign(x)
     sums = np.abs(v.array).sum(axis=0)
-    mask = Mat._rewrap(np.sign(v.array) * (sums == sums.max()))
+    mask = Mat._rewrap(np.sign(v.array) * (sums == sums.max(initial=0.0)))
     return g * mask
 
 
 def _norminf_fwd(x: Any) -> float:
-    a = np.abs(x.array)
-    return float(a.max() if a.ndim == 1 else a.sum(axis=1).max())
+    a = np.abs(x.array)  # the norm of an empty vector (or of no rows) is 0
+    return float(a.max(initial=0.0) if a.ndim == 1 else a.sum(axis=1).max(initial=0.0))
 
 
 def _norminf_vjp(g: Any, ans: Any, x: Any) -> Any:
     v = deep_value(x)
     a = np.abs(v.array)
     if a.ndim == 1:
-        mask = np.sign(v.array) * (a == a.max())
+        mask = np.sign(v.array) * (a == a.max(initial=0.0))
         return g * Vec._rewrap(mask)
     sums = a.sum(axis=1)
-    return g * Mat._rewrap(np.sign(v.array) * (sums == sums.max())[:, None])
+    return g * Mat._rewrap(np.sign(v.array) * (sums == sums.max(initial=0.0))[:, None])
 
 
 _NORM_1: Op = Op("norm_1", 1, fwd=_norm1_fwd, vjps=(_norm1_vjp,))
@@ -671,6 +721,7 @@ def norm_1(x: Vec[Any] | Mat[Any, Any]) -> float: ...
 def norm_1(x: BVar[Vec[Any]] | BVar[Mat[Any, Any]]) -> BVar[float]: ...
 def norm_1(x: Any) -> Any:
     """The 1-norm: ``sum |x_i|`` of a vector, the largest column sum of ``|m|`` of a matrix."""
+    _expect("norm_1", (_ANY,), x)
     return _apply1(_NORM_1, x)
 
 
@@ -683,6 +734,7 @@ def norm_inf(x: Any) -> Any:
 
     Where several elements tie for the maximum, each gets the gradient (as in hmatrix).
     """
+    _expect("norm_inf", (_ANY,), x)
     return _apply1(_NORM_INF, x)
 
 
@@ -692,6 +744,7 @@ def norm_2(x: Vec[Any] | Mat[Any, Any]) -> float: ...
 def norm_2(x: BVar[Vec[Any]] | BVar[Mat[Any, Any]]) -> BVar[float]: ...
 def norm_2(x: Any) -> Any:
     """The Euclidean norm of a vector; the largest singular value of a matrix."""
+    _expect("norm_2", (_ANY,), x)
     v = deep_value(x)
     if type(v) is Mat:
         return _apply2(GETITEM, svd(x), 0)
@@ -749,6 +802,7 @@ def cov(x: Any) -> Any:
 
     Its gradient is ``xc (G + Gᵀ) / (m - 1)``; hmatrix-backprop scales by ``2/n`` instead.
     """
+    _expect("cov", (Mat,), x)
     return _apply1(_COV, x)
 
 
@@ -758,6 +812,7 @@ def mean_cov(x: Mat[M, N]) -> tuple[Vec[N], Mat[N, N]]: ...
 def mean_cov(x: BVar[Mat[M, N]]) -> tuple[BVar[Vec[N]], BVar[Mat[N, N]]]: ...
 def mean_cov(x: Any) -> tuple[Any, Any]:
     """The mean and the covariance of the rows of ``x``."""
+    _expect("mean_cov", (Mat,), x)
     return _apply1(_MEAN_ROWS, x), cov(x)
 
 
@@ -766,21 +821,62 @@ def mean_cov(x: Any) -> tuple[Any, Any]:
 
 def _inv_fwd(x: Mat[Any, Any]) -> Mat[Any, Any]:
     _check("inv", _square(x), x, why="; inv needs a square matrix")
-    return Mat._rewrap(np.linalg.inv(x.array))
+    return Mat._rewrap(_inverse("inv", x.array))
+
+
+def _inverse(name: str, a: Any) -> Any:
+    """``a``'s inverse, or a ``SingularMatrixError`` naming the operation that needed it."""
+    try:
+        return np.linalg.inv(a)
+    except np.linalg.LinAlgError as e:
+        raise SingularMatrixError(
+            f"{name}: the matrix is singular (its determinant is 0), so it has no inverse "
+            f"({e}); {_SINGULAR_HINT}"
+        ) from e
+
+
+_SINGULAR_HINT = "check it with det(m) first, or regularise it (m + eps * eye(n))"
+
+
+def _cofactors(a: Any) -> Any:
+    """The matrix of cofactors of ``a`` (the adjugate's transpose, the gradient of ``det``),
+    from the SVD ``U S Vᵀ``: ``det(U) det(V) U diag(prod_{j != i} s_j) Vᵀ``. Defined and
+    accurate for singular matrices too, where ``det(X) X⁻ᵀ`` is not."""
+    u, sv, vt = np.linalg.svd(a)
+    n = sv.shape[0]
+    before = np.concatenate(([1.0], np.cumprod(sv[:-1]))) if n else sv
+    after = np.concatenate((np.cumprod(sv[::-1][:-1])[::-1], [1.0])) if n else sv
+    sign = np.sign(np.linalg.det(u) * np.linalg.det(vt))
+    return (u * (sign * before * after)) @ vt
+
+
+def _det_vjp(g: Any, ans: Any, x: Any) -> Any:
+    if type(x) is not BVar and type(g) is not BVar:
+        return Mat._rewrap(_cofactors(x.array)) * g
+    if deep_value(ans) == 0.0:
+        raise SingularMatrixError(
+            "det: its second derivative at a singular matrix is not implemented (the first "
+            "derivative there, the cofactor matrix, is); differentiate det once at this point"
+        )
+    return tr(inv(x)) * (g * ans)
+
+
+def _lndet_vjp(g: Any, ans: Any, x: Any) -> Any:
+    if deep_value(ans) == -np.inf:
+        raise SingularMatrixError(
+            f"lndet: log |det X| is -inf at a singular matrix and has no gradient there; "
+            f"{_SINGULAR_HINT}"
+        )
+    return tr(inv(x)) * g
 
 
 _INV: Op = Op("inv", 1, fwd=_inv_fwd, vjps=(lambda g, ans, x: -(tr(ans) @ g @ tr(ans)),))
-_DET: Op = Op(
-    "det",
-    1,
-    fwd=lambda x: float(np.linalg.det(x.array)),
-    vjps=(lambda g, ans, x: tr(inv(x)) * (g * ans),),
-)
+_DET: Op = Op("det", 1, fwd=lambda x: float(np.linalg.det(x.array)), vjps=(_det_vjp,))
 _LNDET: Op = Op(
     "lndet",
     1,
     fwd=lambda x: float(np.linalg.slogdet(x.array)[1]),
-    vjps=(lambda g, ans, x: tr(inv(x)) * g,),
+    vjps=(_lndet_vjp,),
 )
 
 
@@ -789,7 +885,12 @@ def inv(x: Mat[N, N]) -> Mat[N, N]: ...
 @overload
 def inv(x: BVar[Mat[N, N]]) -> BVar[Mat[N, N]]: ...
 def inv(x: Any) -> Any:
-    """The inverse of a square matrix; gradient ``-X⁻ᵀ G X⁻ᵀ``."""
+    """The inverse of a square matrix; gradient ``-X⁻ᵀ G X⁻ᵀ``.
+
+    Raises:
+        SingularMatrixError: the matrix is singular.
+    """
+    _expect("inv", (Mat,), x)
     return _apply1(_INV, x)
 
 
@@ -798,7 +899,14 @@ def det(x: Mat[N, N]) -> float: ...
 @overload
 def det(x: BVar[Mat[N, N]]) -> BVar[float]: ...
 def det(x: Any) -> Any:
-    """The determinant of a square matrix; gradient ``g det(X) X⁻ᵀ``."""
+    """The determinant of a square matrix; gradient ``g`` times the cofactor matrix (``det(X)
+    X⁻ᵀ`` where ``X`` is invertible), also at a singular matrix; the second derivative is
+    there only where ``X`` is invertible.
+
+    Raises:
+        SingularMatrixError: a second derivative at a singular matrix.
+    """
+    _expect("det", (Mat,), x)
     _check("det", _square(x), x, why="; det needs a square matrix")
     return _apply1(_DET, x)
 
@@ -808,7 +916,12 @@ def lndet(x: Mat[N, N]) -> float: ...
 @overload
 def lndet(x: BVar[Mat[N, N]]) -> BVar[float]: ...
 def lndet(x: Any) -> Any:
-    """``log |det X|`` of a square matrix; gradient ``g X⁻ᵀ``."""
+    """``log |det X|`` of a square matrix; gradient ``g X⁻ᵀ``; ``-inf`` at a singular matrix.
+
+    Raises:
+        SingularMatrixError: the gradient at a singular matrix (there is none).
+    """
+    _expect("lndet", (Mat,), x)
     _check("lndet", _square(x), x, why="; lndet needs a square matrix")
     return _apply1(_LNDET, x)
 
@@ -844,6 +957,7 @@ def svd(x: Mat[M, N]) -> Vec[Any]: ...
 def svd(x: BVar[Mat[M, N]]) -> BVar[Vec[Any]]: ...
 def svd(x: Any) -> Any:
     """The singular values of a matrix, largest first (first derivatives only)."""
+    _expect("svd", (Mat,), x)
     return _apply1(_SVD, x)
 
 
@@ -870,6 +984,7 @@ def eigenvalues(x: Any) -> Any:
 
     Only the lower triangle is read; the gradient is the symmetric ``V diag(g) Vᵀ``.
     """
+    _expect("eigenvalues", (Mat,), x)
     return _apply1(_EIGENVALUES, x)
 
 
@@ -888,7 +1003,13 @@ def _chol_vjp(g: Any, ans: Any, x: Any) -> Any:
 
 def _chol_fwd(x: Mat[Any, Any]) -> Mat[Any, Any]:
     _check("chol", _square(x), x, why="; chol needs a symmetric positive definite matrix")
-    return Mat._rewrap(np.linalg.cholesky(x.array))
+    try:
+        return Mat._rewrap(np.linalg.cholesky(x.array))
+    except np.linalg.LinAlgError as e:
+        raise SingularMatrixError(
+            f"chol: the matrix is not positive definite ({e}); chol needs a symmetric positive "
+            f"definite matrix (a covariance plus eps * eye(n), say)"
+        ) from e
 
 
 _CHOL: Op = Op("chol", 1, fwd=_chol_fwd, vjps=(_chol_vjp,))
@@ -903,6 +1024,7 @@ def chol(x: Any) -> Any:
 
     The gradient (Murray 2016) is symmetric; it is differentiable again.
     """
+    _expect("chol", (Mat,), x)
     return _apply1(_CHOL, x)
 
 

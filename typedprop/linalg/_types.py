@@ -6,9 +6,11 @@ length, is an instance of the one class ``Vec``. With a type variable, ``Vec[N]`
 ordinary generic alias used in annotations. ``Add[M, N]`` writes a sum of dimensions.
 
 Arithmetic never broadcasts a declared dimension: ``Vec[3] + Vec[4]`` raises ``ShapeError``
-("Dimension mismatch in +: Vec[3] + Vec[4]"). The one declared broadcast is a vector added to
-every row of a matrix, ``Mat[B, N] + Vec[N]`` (a bias on a batch). Plain numbers broadcast, and
-plain arrays may broadcast into a declared shape (a ``keepdims`` sum, say) but not out of it.
+("Dimension mismatch in +: Vec[3] + Vec[4]"). The one declared broadcast is a vector combined
+with every row of a matrix, ``Mat[B, N] + Vec[N]`` (a bias on a batch), on either side and
+whether the matrix is a ``Mat`` or a plain 2-d array (``Vec[3] + ndarray(2, 3)`` is a
+``Mat[2, 3]``, as is ``ndarray(2, 3) + Vec[3]``). Plain numbers broadcast, and plain arrays may
+broadcast into a declared shape (a ``keepdims`` sum, say) but not out of it otherwise.
 """
 
 from __future__ import annotations
@@ -134,13 +136,35 @@ def _concrete(base: type, dims: tuple[int, ...]) -> type:
 
 def _freeze(arr: NDArray[Any], ndim: int, what: str) -> Array:
     """A read-only float64 array of ``ndim`` axes, copying only what must be copied."""
-    a = np.asarray(arr, dtype=np.float64)
+    a = np.asarray(arr)
+    if a.dtype.kind not in "biuf" and not (a.dtype.kind == "O" and _all_real(a)):
+        raise FieldTypeError(
+            f"{what}: expected real numbers, got an array of dtype {a.dtype}"
+            f"{_dtype_hint(a)}; convert it explicitly (np.real, np.nan_to_num) if you meant to"
+        )
+    a = np.asarray(a, dtype=np.float64)
     if a.ndim != ndim:
         raise ShapeError(f"{what}: expected an array of {ndim} axes, got shape {a.shape}")
     if a.flags.writeable:
         a = a.copy() if a is arr or a.base is not None else a
         a.flags.writeable = False
     return a
+
+
+def _all_real(a: NDArray[Any]) -> bool:
+    """Whether an object array holds only real numbers (no ``None``, strings or complex)."""
+    return all(
+        isinstance(e, int | float | np.integer | np.floating) and not isinstance(e, bool)
+        for e in a.flat
+    )
+
+
+def _dtype_hint(a: NDArray[Any]) -> str:
+    if a.dtype.kind == "c":
+        return " (its imaginary part would be lost)"
+    if a.dtype.kind == "O":
+        return " holding " + ", ".join(sorted({type(e).__name__ for e in a.flat}))
+    return ""
 
 
 def _field_check(
@@ -150,7 +174,10 @@ def _field_check(
     array if need be, its dimensions checked against literals and against the dimension
     variables other fields of the record have bound."""
     if isinstance(v, np.ndarray):
-        v = base(v)
+        try:
+            v = base(v)
+        except FieldTypeError as e:
+            raise FieldTypeError(f"{where}: {e}") from None
     elif type(v) is not base:
         got = type(v).__name__
         raise FieldTypeError(f"{where}: expected {_hint_name(base, hint)}, got {got}")
@@ -209,10 +236,17 @@ class _Static:
         if kwargs.get("out") is not None:
             return NotImplemented  # read-only: no in-place results
         raw = [x.array if isinstance(x, _Static) else x for x in inputs]
+        if ufunc is np.equal or ufunc is np.not_equal:  # ndarray == Vec: whole values, as ==
+            same = type(inputs[0]) is type(inputs[1]) and inputs[0] == inputs[1]
+            return same if ufunc is np.equal else not same
+        if ufunc in _ORDER:
+            raise _unordered(_ORDER[ufunc], next(x for x in inputs if isinstance(x, _Static)))
+        if ufunc is np.matmul and method == "__call__" and len(inputs) == 2:
+            return _matmul(*inputs)  # ndarray @ Vec/Mat: the operator rules, checked
         result = getattr(ufunc, method)(*raw, **kwargs)
         if method != "__call__" or not isinstance(result, np.ndarray):
             return result
-        if ufunc.signature is not None:  # matmul and other generalized ufuncs: no broadcasting
+        if ufunc.signature is not None:  # generalized ufuncs: no broadcasting
             return _wrap_any(result)
         for x in inputs:
             if isinstance(x, _Static) and not _fits(x.array.shape, result.shape):
@@ -254,19 +288,19 @@ class _Static:
     def __reduce__(self) -> tuple[Any, ...]:
         return (type(self), (self.array,))
 
-    # --- comparisons: elementwise, as numpy's ---
+    # --- no order: a Vec or Mat is one value (compare its array for elementwise masks) ---
 
     def __lt__(self, other: Any) -> Any:
-        return self.array < _raw(other)
+        raise _unordered("<", self)
 
     def __le__(self, other: Any) -> Any:
-        return self.array <= _raw(other)
+        raise _unordered("<=", self)
 
     def __gt__(self, other: Any) -> Any:
-        return self.array > _raw(other)
+        raise _unordered(">", self)
 
     def __ge__(self, other: Any) -> Any:
-        return self.array >= _raw(other)
+        raise _unordered(">=", self)
 
     # --- arithmetic ---
 
@@ -287,9 +321,9 @@ class _Static:
                 out = fn(y, x) if reflected else fn(x, y)
             except ValueError:  # numpy could not broadcast them at all
                 out = None
-            if out is None or out.shape != x.shape:
+            if out is None or not _fits(x.shape, out.shape):
                 raise mismatch(op, other, self) if reflected else mismatch(op, self, other)
-            return _wrap_like(self, out)
+            return _wrap_like(self, out) if out.shape == x.shape else _wrap_any(out)
         elif t is Vec and type(self) is Mat:
             y = other.array
             if y.shape[0] != x.shape[1]:
@@ -310,6 +344,32 @@ class _Static:
 
 def _raise(e: Exception) -> Any:
     raise e
+
+
+def _unordered(op: str, v: Any) -> TypeError:
+    return TypeError(
+        f"{op} is not defined for {show(v)}: a Vec or Mat is one value, compared whole with == "
+        f"and != (one bool); for an elementwise mask compare its array (v.array {op} 0.0)"
+    )
+
+
+_ORDER = {np.less: "<", np.less_equal: "<=", np.greater: ">", np.greater_equal: ">="}
+
+
+def _matmul(x: Any, y: Any) -> Any:
+    """``x @ y`` where one side is a ``Vec``/``Mat`` and the other a plain array of 1 or 2
+    axes: a vector product is a float, others a ``Vec``/``Mat`` by their axes."""
+    a, b = _raw(x), _raw(y)
+    if not (
+        isinstance(a, np.ndarray)
+        and isinstance(b, np.ndarray)
+        and a.ndim in (1, 2)
+        and b.ndim in (1, 2)
+        and a.shape[-1] == b.shape[0]
+    ):
+        raise mismatch("@", x, y)
+    r = a @ b
+    return float(r) if r.ndim == 0 else _wrap_any(r)
 
 
 def _raw(v: Any) -> Any:
@@ -387,8 +447,14 @@ class Vec(_Static, Generic[N], metaclass=_DimMeta):
     def _outer(self, other: Vec[K]) -> Mat[N, K]:
         return Mat._rewrap(np.dot(self.array[:, None], other.array[None, :]))
 
-    def __getitem__(self, i: int) -> float:
-        return float(self.array[i])
+    @overload
+    def __getitem__(self, i: int) -> float: ...
+    @overload
+    def __getitem__(self, i: slice) -> Vec[Any]: ...
+    def __getitem__(self, i: Any) -> Any:
+        """An element (``v[i]``) is a float, a slice (``v[1:3]``) a ``Vec``."""
+        r = self.array[i]
+        return _wrap_any(r.copy()) if isinstance(r, np.ndarray) else float(r)
 
     def __add__(self, other: Vec[N] | float) -> Vec[N]:
         return self._binary(other, np.add, "+", False)  # type: ignore[no-any-return]
@@ -435,7 +501,12 @@ class Vec(_Static, Generic[N], metaclass=_DimMeta):
                 raise mismatch("@", self, other)
             return float(self.array @ other.array)
         if t is np.ndarray:
-            return _wrap_any(np.asarray(self.array @ other))
+            return _matmul(self, other)
+        return NotImplemented
+
+    def __rmatmul__(self, other: Any) -> Any:  # other @ self, other a plain array
+        if type(other) is np.ndarray:
+            return _matmul(other, self)
         return NotImplemented
 
 
@@ -544,12 +615,12 @@ class Mat(_Static, Generic[M, N], metaclass=_DimMeta):
                 raise mismatch("@", self, other)
             return Mat._rewrap(self.array @ other.array)
         if t is np.ndarray:
-            return _wrap_any(np.asarray(self.array @ other))
+            return _matmul(self, other)
         return NotImplemented
 
     def __rmatmul__(self, other: Any) -> Any:  # other @ self, other a plain array
         if type(other) is np.ndarray:
-            return _wrap_any(np.asarray(other @ self.array))
+            return _matmul(other, self)
         return NotImplemented
 
 
