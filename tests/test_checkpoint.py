@@ -522,6 +522,10 @@ BAD_FILES: dict[str, tuple[Callable[[Path], None], str]] = {
         with_key("table", np.array(["a", "b"])),
         r"'table': expected an array of float64, found dtype <U1",
     ),
+    "strings in a bare ndarray": (
+        with_key("raw", np.array(["a", "b"])),
+        r"Kinds\.raw: expected an array of numbers, got an array of shape \(2,\) of dtype <U1",
+    ),
     "list length of wrong kind": (
         with_key("layers", np.array("one")),
         r"'layers': expected the length of a list, found <U3",
@@ -560,7 +564,6 @@ FINE_FILES: dict[str, tuple[str, Any]] = {
     "NaN in a Mat": ("weights", np.full((2, 3), np.nan)),
     "NaN in a float64 array": ("table", np.array([np.nan, 1.0, np.inf, 0.0])),
     "float32 in a float64 array": ("table", np.ones(4, np.float32)),
-    "strings in a bare ndarray": ("raw", np.array(["a", "b"])),
 }
 
 

@@ -166,3 +166,17 @@ def test_the_plugin_module_imports_on_its_own() -> None:
         [sys.executable, "-c", "import typedprop.mypy_plugin"], capture_output=True, text=True
     )
     assert done.returncode == 0, done.stderr
+
+
+def test_the_static_typing_pages_examples_check_clean(tmp_path: Path) -> None:
+    """Every python block of docs/static-typing.md passes mypy --strict with the plugin."""
+    page = (ROOT / "docs" / "static-typing.md").read_text()
+    blocks = re.findall(r"```python\n(.*?)```", page, re.S)
+    assert len(blocks) >= 3
+    paths = []
+    for i, block in enumerate(blocks):
+        path = tmp_path / f"static_typing_block_{i}.py"
+        path.write_text(block)
+        paths.append(path)
+    out = check(paths)
+    assert "Success: no issues found" in out, out
