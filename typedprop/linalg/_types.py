@@ -504,7 +504,7 @@ class Vec(_Static, Generic[N], metaclass=_DimMeta):
             return _matmul(self, other)
         return NotImplemented
 
-    def __rmatmul__(self, other: Any) -> Any:  # other @ self, other a plain array
+    def __rmatmul__(self, other: NDArray[Any]) -> Any:  # other @ self, other a plain array
         if type(other) is np.ndarray:
             return _matmul(other, self)
         return NotImplemented
@@ -618,7 +618,7 @@ class Mat(_Static, Generic[M, N], metaclass=_DimMeta):
             return _matmul(self, other)
         return NotImplemented
 
-    def __rmatmul__(self, other: Any) -> Any:  # other @ self, other a plain array
+    def __rmatmul__(self, other: NDArray[Any]) -> Any:  # other @ self, other a plain array
         if type(other) is np.ndarray:
             return _matmul(other, self)
         return NotImplemented
