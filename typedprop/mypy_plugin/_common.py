@@ -99,6 +99,9 @@ class Types:
     def float(self) -> Instance:
         return self.named("builtins.float", [])
 
+    def list_of(self, item: Type) -> Instance:
+        return self.named("builtins.list", [item])
+
     def tuple(self, items: list[Type]) -> TupleType:
         return TupleType(items, self.named("builtins.tuple", [AnyType(TypeOfAny.special_form)]))
 

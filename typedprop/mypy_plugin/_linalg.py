@@ -340,22 +340,29 @@ def _reshape(kind: str) -> Callable[[FunctionContext], Type]:
     return hook
 
 
-def _of_matrix(
-    result: Callable[[Types, Instance], Type], square: bool = True
-) -> Callable[[FunctionContext], Type]:
-    """Functions of one (square) matrix (inv, det, take_diag, chol, svd...): the result's
-    type; of a matrix that is not square (reported by ``shape_signature``), an unknown size."""
+Result = Callable[[Types, Instance, bool], Type]  # the types, the argument, was it a BVar
+
+
+def _of_one(kind: str, result: Result, square: bool = False) -> Callable[[FunctionContext], Type]:
+    """Functions of one vector or matrix (inv, det, chol, svd, diag, cov, to_rows...): the
+    result's type from the argument's; of a matrix that must be square and is not (reported by
+    ``shape_signature``), with unknown sizes."""
 
     def hook(ctx: FunctionContext) -> Type:
-        found = _one(ctx, MAT)
+        found = _one(ctx, kind)
         if found is None:
             return ctx.default_return_type
         x, wrap = found
         if square and differ(x.args[0], x.args[1]):
             x = x.copy_modified(args=[AnyType(TypeOfAny.special_form)] * 2)
-        return _types(ctx).bvar(result(_types(ctx), x), wrap)
+        return result(_types(ctx), x, wrap)
 
     return hook
+
+
+def _square(result: Callable[[Types, Type], Type]) -> Callable[[FunctionContext], Type]:
+    """Functions of a square ``Mat[N, N]`` whose result depends on ``N``."""
+    return _of_one(MAT, lambda t, x, wrap: t.bvar(result(t, x.args[0]), wrap), square=True)
 
 
 def _pair(name: str) -> Callable[[FunctionContext], Type]:
@@ -374,51 +381,12 @@ def _pair(name: str) -> Callable[[FunctionContext], Type]:
     return hook
 
 
-def _to_rows(columns: bool) -> Callable[[FunctionContext], Type]:
-    def hook(ctx: FunctionContext) -> Type:
-        found = _one(ctx, MAT)
-        if found is None:
-            return ctx.default_return_type
-        x, wrap = found
-        t = _types(ctx)
-        return ctx.api.named_generic_type(
-            "builtins.list", [t.bvar(t.vec(x.args[0] if columns else x.args[1]), wrap)]
-        )
-
-    return hook
-
-
 def _svd_size(t: Types, x: Instance) -> Type:
     m, n = literal_int(x.args[0]), literal_int(x.args[1])
     if m is None or n is None:
         return t.vec(None)
     smaller = get_proper_type(x.args[0] if m <= n else x.args[1])
     return t.vec(smaller if isinstance(smaller, LiteralType) else None)
-
-
-def _diag(ctx: FunctionContext) -> Type:
-    found = _one(ctx, VEC)
-    if found is None:
-        return ctx.default_return_type
-    x, wrap = found
-    t = _types(ctx)
-    return t.bvar(t.mat(x.args[0], x.args[0]), wrap)
-
-
-def _cov(with_mean: bool) -> Callable[[FunctionContext], Type]:
-    def hook(ctx: FunctionContext) -> Type:
-        found = _one(ctx, MAT)
-        if found is None:
-            return ctx.default_return_type
-        x, wrap = found
-        t = _types(ctx)
-        n = x.args[1]
-        c = t.bvar(t.mat(n, n), wrap)
-        if not with_mean:
-            return c
-        return t.tuple([t.bvar(t.vec(n), wrap), c])
-
-    return hook
 
 
 def _scalar_of(ctx: FunctionContext) -> Type:
@@ -460,21 +428,26 @@ FUNCTIONS: Final[dict[str, Callable[[FunctionContext], Type]]] = {
         "col": _reshape("col"),
         "unrow": _reshape("unrow"),
         "uncol": _reshape("uncol"),
-        "inv": _of_matrix(lambda t, x: t.mat(x.args[0], x.args[0])),
-        "chol": _of_matrix(lambda t, x: t.mat(x.args[0], x.args[0])),
-        "det": _of_matrix(lambda t, x: t.float()),
-        "lndet": _of_matrix(lambda t, x: t.float()),
-        "take_diag": _of_matrix(lambda t, x: t.vec(x.args[0])),
-        "eigenvalues": _of_matrix(lambda t, x: t.vec(x.args[0])),
-        "svd": _of_matrix(_svd_size, square=False),
-        "diag": _diag,
+        "inv": _square(lambda t, n: t.mat(n, n)),
+        "chol": _square(lambda t, n: t.mat(n, n)),
+        "det": _square(lambda t, n: t.float()),
+        "lndet": _square(lambda t, n: t.float()),
+        "take_diag": _square(lambda t, n: t.vec(n)),
+        "eigenvalues": _square(lambda t, n: t.vec(n)),
+        "svd": _of_one(MAT, lambda t, x, wrap: t.bvar(_svd_size(t, x), wrap)),
+        "diag": _of_one(VEC, lambda t, x, wrap: t.bvar(t.mat(x.args[0], x.args[0]), wrap)),
         "dot": _pair("dot"),
         "cross": _pair("cross"),
         "outer": _pair("outer"),
-        "to_rows": _to_rows(False),
-        "to_columns": _to_rows(True),
-        "cov": _cov(False),
-        "mean_cov": _cov(True),
+        "to_rows": _of_one(MAT, lambda t, x, wrap: t.list_of(t.bvar(t.vec(x.args[1]), wrap))),
+        "to_columns": _of_one(MAT, lambda t, x, wrap: t.list_of(t.bvar(t.vec(x.args[0]), wrap))),
+        "cov": _of_one(MAT, lambda t, x, wrap: t.bvar(t.mat(x.args[1], x.args[1]), wrap)),
+        "mean_cov": _of_one(
+            MAT,
+            lambda t, x, wrap: t.tuple(
+                [t.bvar(t.vec(x.args[1]), wrap), t.bvar(t.mat(x.args[1], x.args[1]), wrap)]
+            ),
+        ),
         "norm_1": _scalar_of,
         "norm_2": _scalar_of,
         "norm_inf": _scalar_of,
