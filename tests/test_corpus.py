@@ -8,6 +8,15 @@ mistake, marked ``# mistake: ...`` (mypy with the plugin must report an error on
 next) or ``# mistake(runtime): ...`` (not statically decidable: running it must raise a
 ``TypedpropError`` from that line or the next). Each checker runs once over all the files.
 
+The programs are written in the portable spelling of docs/static-typing.md (``Model`` records,
+``lens_of`` paths and generic fields, checked constructors such as ``Vec[Literal[8]](array)``),
+which mypy with the plugin and pyright both type. The good programs named ``*_mypy_only.py`` are
+not: they keep, on purpose, spellings only the plugin understands (class-level field lenses
+composed with ``>>``, class-level fields of a generic record, ``@model`` record arithmetic), so
+that mypy keeps checking them; each has a portable counterpart of the same name without the
+suffix. pyright is not asked to accept them (its test is skipped with that reason), and
+``test_pyright_rejects_mypy_only`` checks that it indeed does not.
+
 A check that fails today because the plugin or the library's typing is not yet right is listed
 in ``KNOWN_FAILURES`` and marked ``xfail(strict=True)``: when it starts passing, the test fails
 until the entry is removed. ``python tests/corpus/tally.py`` prints the same findings as a table.
@@ -38,6 +47,12 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "corpus"
 GOOD = sorted((CORPUS / "good").glob("*.py"))
 BAD = sorted((CORPUS / "bad").glob("*.py"))
+MYPY_ONLY = "_mypy_only"  # the stem suffix of a good program in spellings only the plugin types
+MYPY_ONLY_REASON = (
+    "written in spellings only the mypy plugin understands (class-level field lenses composed "
+    "with >>, class-level fields of a generic record, @model arithmetic); its portable "
+    "counterpart is checked by pyright instead"
+)
 MYPY_CONFIG = ROOT / "tests" / "mypy" / "mypy.ini"
 BARE = "bare_"  # the prefix of a program's bare-int copy
 MARK = re.compile(r"#\s*mistake(\(runtime\))?:\s*(.*)$")
@@ -46,25 +61,7 @@ MYPY_LINE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): error: (?P<msg>.*)$")
 # Checks that fail today, by "<check>:<file name>"; check is "mypy" (portable spelling),
 # "mypy-bare" (the plugin's Vec[20] spelling) or "pyright". Each is a strict xfail: remove the
 # entry when the plugin or the library's typing is fixed.
-KNOWN_FAILURES: dict[str, str] = {
-    # basedpyright (standard), correct programs
-    "pyright:autoencoder.py": "no class-level field lenses without the plugin "
-    "(AutoEncoder.enc >> Encoder.weight is Encoder >> Mat); no float * record",
-    "pyright:batch_generic.py": "no record arithmetic without the plugin (0.01 * LatentModel)",
-    "pyright:gated_cell.py": "class-level field of a generic model is "
-    '"Access to generic instance variable through class is ambiguous"',
-    "pyright:generic_layer.py": "no record arithmetic without the plugin (0.1 * Classifier)",
-    "pyright:gru.py": "no record arithmetic without the plugin (0.1 * GRU)",
-    "pyright:linalg_tour.py": "zeros/eye give Mat[int, int] without the plugin: "
-    "Mat[D, D] + eye(3) is rejected",
-    "pyright:lstm.py": "Mat[4, 7] is not Mat[4, Add[In, 4]]: no dimension arithmetic",
-    "pyright:make_layer_factory.py": "no record arithmetic without the plugin (0.1 * Net)",
-    "pyright:mlp_train.py": "no record arithmetic without the plugin (0.5 * MLP)",
-    "pyright:nested_submodels.py": "no class-level field lenses without the plugin "
-    "(Net.second >> Block.inner is Block >> Projection)",
-    "pyright:rnn.py": "no record arithmetic without the plugin (0.05 * RNN)",
-    "pyright:softmax_regression.py": "no record arithmetic without the plugin (0.1 * Softmax)",
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 # Mistakes basedpyright reports today (on the marked line or the next); they must stay caught.
 PYRIGHT_CATCHES: frozenset[str] = frozenset(
@@ -123,6 +120,11 @@ def mistake(path: Path) -> Mistake:
     ]
     assert len(found) == 1, f"{path.name}: expected one mistake marker, found {len(found)}"
     return found[0]
+
+
+def mypy_only(path: Path) -> bool:
+    """A good program kept in spellings only the plugin understands (``*_mypy_only.py``)."""
+    return path.stem.endswith(MYPY_ONLY)
 
 
 def static_bad() -> list[Path]:
@@ -272,11 +274,14 @@ def load_program(path: Path) -> ModuleType:
 
 
 def cases(check: str, paths: list[Path]) -> list[object]:
-    """``paths`` as parameters, the known failures of ``check`` marked strict xfail."""
+    """``paths`` as parameters, the known failures of ``check`` marked strict xfail, and for
+    pyright the mypy-only programs skipped."""
     out: list[object] = []
     for path in paths:
         reason = KNOWN_FAILURES.get(f"{check}:{path.name}")
         marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+        if check == "pyright" and mypy_only(path):
+            marks = [pytest.mark.skip(reason=MYPY_ONLY_REASON)]
         out.append(pytest.param(path, id=path.name, marks=marks))
     return out
 
@@ -297,6 +302,16 @@ def test_the_corpus_is_big_enough() -> None:
     names = [p.name for p in GOOD + BAD]
     assert len(names) == len(set(names)), "mypy needs unique module names across good and bad"
     assert not any(name.startswith(BARE) for name in names), f"{BARE} names the bare copies"
+
+
+def test_mypy_only_programs_have_portable_counterparts() -> None:
+    """Only correct programs are mypy-only, at most a few, and each has a portable twin."""
+    assert not any(mypy_only(p) for p in BAD)
+    only = [p for p in GOOD if mypy_only(p)]
+    assert 1 <= len(only) <= 3
+    for path in only:
+        twin = path.with_name(path.name.replace(MYPY_ONLY, ""))
+        assert twin in GOOD, f"{path.name} has no portable counterpart {twin.name}"
 
 
 def test_the_lists_name_corpus_files() -> None:
@@ -377,6 +392,13 @@ def test_mypy_bare_catches(path: Path) -> None:
 def test_pyright_good(path: Path) -> None:
     """basedpyright (standard mode) reports nothing in a correct program."""
     assert report_for("pyright")[path.name] == []
+
+
+@pytest.mark.parametrize("path", [p for p in GOOD if mypy_only(p)], ids=lambda p: p.name)
+def test_pyright_rejects_mypy_only(path: Path) -> None:
+    """A mypy-only program is so named because pyright cannot type it: when pyright accepts
+    one, it is portable and loses the suffix."""
+    assert report_for("pyright")[path.name], f"pyright accepts {path.name}: rename it"
 
 
 @pytest.mark.parametrize(
