@@ -56,6 +56,7 @@ MYPY_ONLY_REASON = (
 MYPY_CONFIG = ROOT / "tests" / "mypy" / "mypy.ini"
 BARE = "bare_"  # the prefix of a program's bare-int copy
 MARK = re.compile(r"#\s*mistake(\(runtime\))?:\s*(.*)$")
+CHECKS = ("mypy", "mypy-bare", "pyright")
 MYPY_LINE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): error: (?P<msg>.*)$")
 
 # Checks that fail today, by "<check>:<file name>"; check is "mypy" (portable spelling),
@@ -312,7 +313,8 @@ def test_the_corpus_is_big_enough() -> None:
 
 
 def test_mypy_only_programs_have_portable_counterparts() -> None:
-    """Only correct programs are mypy-only, at most a few, and each has a portable twin."""
+    """Only correct programs are mypy-only, at most three (that way out must not grow), and
+    each has a portable twin."""
     assert not any(mypy_only(p) for p in BAD)
     only = [p for p in GOOD if mypy_only(p)]
     assert 1 <= len(only) <= 3
@@ -326,7 +328,7 @@ def test_the_lists_name_corpus_files() -> None:
     names = {p.name for p in GOOD + BAD}
     for key in KNOWN_FAILURES:
         check, _, name = key.partition(":")
-        assert check in ("mypy", "mypy-bare", "pyright") and name in names, key
+        assert check in CHECKS and name in names, key
     assert {p.name for p in static_bad()} >= PYRIGHT_CATCHES
 
 
@@ -399,6 +401,33 @@ def test_mypy_bare_catches(path: Path) -> None:
 def test_pyright_good(path: Path) -> None:
     """basedpyright (standard mode) reports nothing in a correct program."""
     assert report_for("pyright")[path.name] == []
+
+
+@pytest.mark.parametrize("path", cases("pyright", static_bad()))
+def test_pyright_nothing_away_from_the_mistake(path: Path) -> None:
+    """basedpyright reports nothing in a bad program away from its mistake: the rest of it is
+    correct portable code, where an error would be a false one."""
+    m = mistake(path)
+    errors = report_for("pyright")[path.name]
+    assert [(n, msg) for n, msg in errors if n not in (m.line, m.line + 1)] == []
+
+
+def runtime_cases() -> list[object]:
+    """(check, program) for every checker and run-time mistake, known failures strict xfail."""
+    out: list[object] = []
+    for check in CHECKS:
+        for path in runtime_bad():
+            reason = KNOWN_FAILURES.get(f"{check}:{path.name}")
+            marks = [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+            out.append(pytest.param(check, path, id=f"{check}:{path.name}", marks=marks))
+    return out
+
+
+@pytest.mark.parametrize(("check", "path"), runtime_cases())
+def test_runtime_mistake_is_no_static_error(check: str, path: Path) -> None:
+    """A mistake no checker can see leaves a program that checks clean: any error a checker
+    reports there is a false one."""
+    assert report_for(check)[path.name] == []
 
 
 @pytest.mark.parametrize("path", [p for p in GOOD if mypy_only(p)], ids=lambda p: p.name)

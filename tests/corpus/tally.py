@@ -18,6 +18,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from tests.test_corpus import (
     BAD,
+    CHECKS,
     GOOD,
     Report,
     mistake,
@@ -26,8 +27,6 @@ from tests.test_corpus import (
     pyright_report,
     static_bad,
 )
-
-CHECKS = ("mypy", "mypy-bare", "pyright")
 
 
 def reports() -> dict[str, Report]:
