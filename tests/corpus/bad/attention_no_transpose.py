@@ -4,7 +4,7 @@ from typing import Literal
 
 import numpy as np
 
-from typedprop import BVar, auto, eval_bp, model
+from typedprop import BVar, Model, auto, eval_bp
 from typedprop.functions import softmax, sum_elements
 from typedprop.linalg import Mat, tr
 
@@ -13,8 +13,7 @@ D = Literal[8]
 K = Literal[4]
 
 
-@model
-class Attention:
+class Attention(Model):
     wq: Mat[K, D]
     wk: Mat[K, D]
     wv: Mat[K, D]
@@ -29,8 +28,10 @@ def attend(a: BVar[Attention], x: BVar[Mat[Seq, D]]) -> BVar[Mat[Seq, K]]:
 
 
 def main() -> None:
-    a = Attention(Mat(np.ones((4, 8))), Mat(np.ones((4, 8))), Mat(np.ones((4, 8))))
-    x: Mat[Seq, D] = Mat(np.ones((5, 8)))
+    a = Attention(
+        Mat[K, D](np.ones((4, 8))), Mat[K, D](np.ones((4, 8))), Mat[K, D](np.ones((4, 8)))
+    )
+    x = Mat[Seq, D](np.ones((5, 8)))
     eval_bp(lambda a_: sum_elements(attend(a_, auto(x))), a)
 
 

@@ -17,7 +17,7 @@ def attend(
 
 
 def main() -> None:
-    m: Mat[Literal[5], Literal[4]] = Mat(np.ones((5, 4)))
+    m = Mat[Literal[5], Literal[4]](np.ones((5, 4)))
     print(attend(m, m, m))
 
 

@@ -6,7 +6,7 @@ import numpy as np
 
 from typedprop import BVar, auto, grad_bp2
 from typedprop.functions import sum_elements
-from typedprop.linalg import Mat, Vec
+from typedprop.linalg import Mat, Vec, zeros
 
 B = Literal[16]
 
@@ -18,9 +18,9 @@ def forward(
 
 
 def main() -> None:
-    w: Mat[Literal[3], Literal[7]] = Mat(np.ones((3, 7)))
-    b: Vec[Literal[3]] = Vec(np.zeros(3))
-    x: Mat[B, Literal[7]] = Mat(np.ones((16, 7)))
+    w = Mat[Literal[3], Literal[7]](np.ones((3, 7)))
+    b: Vec[Literal[3]] = zeros(3)
+    x = Mat[B, Literal[7]](np.ones((16, 7)))
     grad_bp2(lambda w_, b_: sum_elements(forward(w_, b_, x)), w, b)
 
 

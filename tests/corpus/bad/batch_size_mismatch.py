@@ -21,9 +21,9 @@ def mse(
 
 def main() -> None:
     rng = np.random.default_rng(0)
-    w: Mat[Literal[2], Literal[5]] = Mat(rng.normal(size=(2, 5)))
-    x: Mat[Literal[32], Literal[5]] = Mat(rng.normal(size=(32, 5)))
-    y: Mat[Literal[16], Literal[2]] = Mat(rng.normal(size=(16, 2)))
+    w = Mat[Literal[2], Literal[5]](rng.normal(size=(2, 5)))
+    x = Mat[Literal[32], Literal[5]](rng.normal(size=(32, 5)))
+    y = Mat[Literal[16], Literal[2]](rng.normal(size=(16, 2)))
     grad_bp(lambda w_: mse(w_, x, y), w)
 
 

@@ -4,7 +4,7 @@ from typing import Literal
 
 import numpy as np
 
-from typedprop.linalg import Mat, chol, cov
+from typedprop.linalg import Mat, as_mat, chol, cov
 
 
 def whitener(x: Mat[Literal[10], Literal[3]]) -> Mat[Literal[3], Literal[3]]:
@@ -13,7 +13,7 @@ def whitener(x: Mat[Literal[10], Literal[3]]) -> Mat[Literal[3], Literal[3]]:
 
 
 def main() -> None:
-    x: Mat[Literal[10], Literal[3]] = Mat(np.random.default_rng(0).normal(size=(10, 3)))
+    x: Mat[Literal[10], Literal[3]] = as_mat(np.random.default_rng(0).normal(size=(10, 3)), 10, 3)
     whitener(x)
 
 

@@ -4,13 +4,12 @@ from typing import Literal
 
 import numpy as np
 
-from typedprop import BVar, auto, grad_bp, model
+from typedprop import BVar, Model, auto, grad_bp
 from typedprop.functions import cross_entropy
 from typedprop.linalg import Mat, Vec
 
 
-@model
-class Classifier:
+class Classifier(Model):
     weight: Mat[Literal[3], Literal[5]]
     bias: Vec[Literal[3]]
 
@@ -21,9 +20,9 @@ def loss(c: BVar[Classifier], x: Vec[Literal[5]], target: Vec[Literal[4]]) -> BV
 
 
 def main() -> None:
-    c = Classifier(Mat(np.zeros((3, 5))), Vec(np.zeros(3)))
-    x: Vec[Literal[5]] = Vec(np.ones(5))
-    target: Vec[Literal[4]] = Vec([0.0, 0.0, 0.0, 1.0])
+    c = Classifier(Mat[Literal[3], Literal[5]](np.zeros((3, 5))), Vec[Literal[3]](np.zeros(3)))
+    x = Vec[Literal[5]](np.ones(5))
+    target = Vec[Literal[4]]([0.0, 0.0, 0.0, 1.0])
     grad_bp(lambda c_: loss(c_, x, target), c)
 
 

@@ -12,7 +12,7 @@ def normal(a: Vec[Literal[3]], b: Vec[Literal[4]]) -> Vec[Literal[3]]:
 
 
 def main() -> None:
-    print(normal(Vec(np.ones(3)), Vec(np.ones(4))))
+    print(normal(Vec[Literal[3]](np.ones(3)), Vec[Literal[4]](np.ones(4))))
 
 
 if __name__ == "__main__":

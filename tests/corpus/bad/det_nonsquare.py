@@ -4,7 +4,7 @@ from typing import Literal
 
 import numpy as np
 
-from typedprop.linalg import Mat, det, tr
+from typedprop.linalg import Mat, as_mat, det, tr
 
 
 def volume(design: Mat[Literal[10], Literal[3]]) -> float:
@@ -14,7 +14,9 @@ def volume(design: Mat[Literal[10], Literal[3]]) -> float:
 
 
 def main() -> None:
-    design: Mat[Literal[10], Literal[3]] = Mat(np.random.default_rng(0).normal(size=(10, 3)))
+    design: Mat[Literal[10], Literal[3]] = as_mat(
+        np.random.default_rng(0).normal(size=(10, 3)), 10, 3
+    )
     volume(design)
 
 

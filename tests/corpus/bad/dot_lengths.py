@@ -13,8 +13,8 @@ def score(embedding: BVar[Vec[Literal[16]]], query: Vec[Literal[12]]) -> BVar[fl
 
 
 def main() -> None:
-    e: Vec[Literal[16]] = Vec(np.ones(16))
-    q: Vec[Literal[12]] = Vec(np.ones(12))
+    e = Vec[Literal[16]](np.ones(16))
+    q = Vec[Literal[12]](np.ones(12))
     grad_bp(lambda e_: score(e_, q), e)
 
 

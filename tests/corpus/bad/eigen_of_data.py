@@ -14,7 +14,7 @@ def spectrum(x: Mat[Literal[10], Literal[3]]) -> None:
 
 
 def main() -> None:
-    spectrum(Mat(np.random.default_rng(0).normal(size=(10, 3))))
+    spectrum(Mat[Literal[10], Literal[3]](np.random.default_rng(0).normal(size=(10, 3))))
 
 
 if __name__ == "__main__":

@@ -17,9 +17,9 @@ def step(w: BVar[Mat[H, In]], x: BVar[Vec[In]], h: BVar[Vec[H]]) -> BVar[Vec[H]]
 
 
 def main() -> None:
-    w: Mat[Literal[4], Literal[2]] = Mat(np.ones((4, 2)))
-    x: Vec[Literal[2]] = Vec(np.ones(2))
-    h: Vec[Literal[4]] = Vec(np.ones(4))
+    w = Mat[Literal[4], Literal[2]](np.ones((4, 2)))
+    x = Vec[Literal[2]](np.ones(2))
+    h = Vec[Literal[4]](np.ones(4))
     eval_bp(lambda w_: sum_elements(step(w_, auto(x), auto(h))), w)
 
 

@@ -4,7 +4,7 @@ from typing import Literal
 
 import numpy as np
 
-from typedprop import BVar, auto, eval_bp, model, split_bv
+from typedprop import BVar, Model, auto, eval_bp
 from typedprop.functions import logistic, sum_elements, tanh
 from typedprop.linalg import Mat, Vec, zeros
 
@@ -12,8 +12,7 @@ X = Literal[3]
 H = Literal[5]
 
 
-@model
-class GRU:
+class GRU(Model):
     w_z: Mat[H, X]
     u_z: Mat[H, H]
     w_h: Mat[H, X]
@@ -21,9 +20,8 @@ class GRU:
 
 
 def gru_step(cell: BVar[GRU], x: BVar[Vec[X]], h: BVar[Vec[H]]) -> BVar[Vec[H]]:
-    p = split_bv(cell)
-    z = logistic(p.w_z @ x + p.u_z @ h)
-    return (1.0 - z) * h + z * tanh(p.w_h @ x + p.u_h @ h)
+    z = logistic((cell ^ GRU.w_z) @ x + (cell ^ GRU.u_z) @ h)
+    return (1.0 - z) * h + z * tanh((cell ^ GRU.w_h) @ x + (cell ^ GRU.u_h) @ h)
 
 
 def run(cell: BVar[GRU], x: Vec[X]) -> BVar[float]:
@@ -33,10 +31,10 @@ def run(cell: BVar[GRU], x: Vec[X]) -> BVar[float]:
 
 
 def main() -> None:
-    cell = GRU(
-        Mat(np.ones((5, 3))), Mat(np.ones((5, 5))), Mat(np.ones((5, 3))), Mat(np.ones((5, 5)))
-    )
-    x: Vec[X] = Vec(np.ones(3))
+    w = Mat[H, X](np.ones((5, 3)))
+    u = Mat[H, H](np.ones((5, 5)))
+    cell = GRU(w, u, w, u)
+    x = Vec[X](np.ones(3))
     eval_bp(lambda c: run(c, x), cell)
 
 

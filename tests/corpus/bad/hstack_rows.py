@@ -14,8 +14,8 @@ def features(
 
 
 def main() -> None:
-    a: Mat[Literal[8], Literal[3]] = Mat(np.ones((8, 3)))
-    b: Mat[Literal[6], Literal[2]] = Mat(np.ones((6, 2)))
+    a = Mat[Literal[8], Literal[3]](np.ones((8, 3)))
+    b = Mat[Literal[6], Literal[2]](np.ones((6, 2)))
     print(features(a, b))
 
 

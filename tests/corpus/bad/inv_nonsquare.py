@@ -13,8 +13,8 @@ def solve(a: Mat[Literal[6], Literal[2]], y: Vec[Literal[6]]) -> Vec[Literal[2]]
 
 def main() -> None:
     rng = np.random.default_rng(0)
-    a: Mat[Literal[6], Literal[2]] = Mat(rng.normal(size=(6, 2)))
-    y: Vec[Literal[6]] = Vec(rng.normal(size=6))
+    a = Mat[Literal[6], Literal[2]](rng.normal(size=(6, 2)))
+    y = Vec[Literal[6]](rng.normal(size=6))
     print(solve(a, y))
 
 

@@ -4,25 +4,25 @@ from typing import Literal
 
 import numpy as np
 
-from typedprop import BVar, eval_bp, model
+from typedprop import BVar, Model, eval_bp
 from typedprop.functions import sum_elements
 from typedprop.linalg import Mat, Vec
 
-
-@model
-class Encoder:
-    weight: Mat[Literal[3], Literal[10]]
-    bias: Vec[Literal[3]]
+L3 = Literal[3]
+L10 = Literal[10]
 
 
-@model
-class Decoder:
-    weight: Mat[Literal[10], Literal[3]]
-    bias: Vec[Literal[10]]
+class Encoder(Model):
+    weight: Mat[L3, L10]
+    bias: Vec[L3]
 
 
-@model
-class AutoEncoder:
+class Decoder(Model):
+    weight: Mat[L10, L3]
+    bias: Vec[L10]
+
+
+class AutoEncoder(Model):
     enc: Encoder
     dec: Decoder
 
@@ -34,8 +34,8 @@ def penalty(ae: BVar[AutoEncoder]) -> BVar[float]:
 
 def main() -> None:
     ae = AutoEncoder(
-        Encoder(Mat(np.ones((3, 10))), Vec(np.zeros(3))),
-        Decoder(Mat(np.ones((10, 3))), Vec(np.zeros(10))),
+        Encoder(Mat[L3, L10](np.ones((3, 10))), Vec[L3](np.zeros(3))),
+        Decoder(Mat[L10, L3](np.ones((10, 3))), Vec[L10](np.zeros(10))),
     )
     eval_bp(penalty, ae)
 

@@ -4,31 +4,34 @@ from typing import Generic, Literal, TypeVar
 
 import numpy as np
 
-from typedprop import BVar, auto, eval_bp, model, split_bv
+from typedprop import BVar, Model, auto, eval_bp, lens_of
 from typedprop.functions import logistic, sum_elements, tanh
 from typedprop.linalg import Add, Mat, Vec, vjoin
 
 In = TypeVar("In", bound=int)
 H = TypeVar("H", bound=int)
+L2 = Literal[2]
+L3 = Literal[3]
 
 
-@model
-class LSTM(Generic[In, H]):
+class LSTM(Model, Generic[In, H]):
     w_i: Mat[H, Add[In, H]]
     w_c: Mat[H, Add[In, H]]
 
 
 def step(cell: BVar[LSTM[In, H]], x: BVar[Vec[In]], h: BVar[Vec[H]]) -> BVar[Vec[H]]:
-    p = split_bv(cell)
+    w_i: BVar[Mat[H, Add[In, H]]] = cell ^ lens_of(LSTM[In, H], lambda c: c.w_i)
+    w_c: BVar[Mat[H, Add[In, H]]] = cell ^ lens_of(LSTM[In, H], lambda c: c.w_c)
     xh = vjoin(x, h)
-    i = logistic(p.w_i @ x)  # mistake: the gate weight needs vjoin(x, h), not x
-    return i * tanh(p.w_c @ xh)
+    i = logistic(w_i @ x)  # mistake: the gate weight needs vjoin(x, h), not x
+    return i * tanh(w_c @ xh)
 
 
 def main() -> None:
-    cell: LSTM[Literal[2], Literal[3]] = LSTM(Mat(np.ones((3, 5))), Mat(np.ones((3, 5))))
-    x: Vec[Literal[2]] = Vec(np.ones(2))
-    h: Vec[Literal[3]] = Vec(np.ones(3))
+    w = Mat[L3, Add[L2, L3]](np.ones((3, 5)))
+    cell = LSTM(w, w)
+    x = Vec[L2](np.ones(2))
+    h = Vec[L3](np.ones(3))
     eval_bp(lambda c: sum_elements(step(c, auto(x), auto(h))), cell)
 
 

@@ -2,15 +2,14 @@
 
 from typing import Generic, Literal, TypeVar
 
-from typedprop import model
+from typedprop import Model
 from typedprop.linalg import Mat, Vec, zeros
 
 In = TypeVar("In", bound=int)
 Out = TypeVar("Out", bound=int)
 
 
-@model
-class Layer(Generic[In, Out]):
+class Layer(Model, Generic[In, Out]):
     weight: Mat[Out, In]
     bias: Vec[Out]
 
@@ -19,8 +18,7 @@ def make_layer(i: In, o: Out) -> Layer[In, Out]:
     return Layer(zeros(o, i), zeros(o))
 
 
-@model
-class Net:
+class Net(Model):
     l1: Layer[Literal[4], Literal[10]]
     l2: Layer[Literal[10], Literal[3]]
 

@@ -16,7 +16,11 @@ def distance(data: Mat[Literal[20], Literal[3]], p: Vec[Literal[4]]) -> float:
 
 def main() -> None:
     rng = np.random.default_rng(0)
-    print(distance(Mat(rng.normal(size=(20, 3))), Vec(np.ones(4))))
+    print(
+        distance(
+            Mat[Literal[20], Literal[3]](rng.normal(size=(20, 3))), Vec[Literal[4]](np.ones(4))
+        )
+    )
 
 
 if __name__ == "__main__":

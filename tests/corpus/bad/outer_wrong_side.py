@@ -12,8 +12,8 @@ def project(u: Vec[Literal[3]], v: Vec[Literal[4]]) -> Vec[Literal[3]]:
 
 
 def main() -> None:
-    u: Vec[Literal[3]] = Vec(np.ones(3))
-    v: Vec[Literal[4]] = Vec(np.ones(4))
+    u = Vec[Literal[3]](np.ones(3))
+    v = Vec[Literal[4]](np.ones(4))
     print(project(u, v))
 
 

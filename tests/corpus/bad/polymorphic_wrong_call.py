@@ -21,9 +21,9 @@ def step(a: Mat[M, N], x: Vec[N], y: Vec[M]) -> Mat[M, N]:
 
 
 def main() -> None:
-    a: Mat[Literal[2], Literal[3]] = Mat(np.ones((2, 3)))
-    x: Vec[Literal[4]] = Vec(np.ones(4))
-    y: Vec[Literal[2]] = Vec(np.ones(2))
+    a = Mat[Literal[2], Literal[3]](np.ones((2, 3)))
+    x = Vec[Literal[4]](np.ones(4))
+    y = Vec[Literal[2]](np.ones(2))
     step(a, x, y)  # mistake: a is 2 by 3, x has 4 elements
 
 

@@ -4,13 +4,12 @@ from typing import Literal
 
 import numpy as np
 
-from typedprop import BVar, auto, eval_bp, model
+from typedprop import BVar, Model, auto, eval_bp
 from typedprop.functions import relu, sum_elements
 from typedprop.linalg import Mat, Vec
 
 
-@model
-class Block:
+class Block(Model):
     w: Mat[Literal[6], Literal[4]]
 
 
@@ -20,8 +19,8 @@ def block(b: BVar[Block], x: BVar[Vec[Literal[4]]]) -> BVar[Vec[Literal[6]]]:
 
 
 def main() -> None:
-    b = Block(Mat(np.ones((6, 4))))
-    x: Vec[Literal[4]] = Vec(np.ones(4))
+    b = Block(Mat[Literal[6], Literal[4]](np.ones((6, 4))))
+    x = Vec[Literal[4]](np.ones(4))
     eval_bp(lambda b_: sum_elements(block(b_, auto(x))), b)
 
 

@@ -4,7 +4,7 @@ from typing import Literal
 
 import numpy as np
 
-from typedprop import BVar, auto, eval_bp, model
+from typedprop import BVar, Model, auto, eval_bp
 from typedprop.functions import sum_elements, tanh
 from typedprop.linalg import Mat, Vec, zeros
 
@@ -12,8 +12,7 @@ In = Literal[3]
 H = Literal[6]
 
 
-@model
-class RNN:
+class RNN(Model):
     w_in: Mat[H, In]
     w_rec: Mat[H, H]
 
@@ -26,8 +25,8 @@ def run(rnn: BVar[RNN], xs: list[Vec[In]]) -> BVar[float]:
 
 
 def main() -> None:
-    rnn = RNN(Mat(np.ones((6, 3))), Mat(np.ones((6, 6))))
-    xs: list[Vec[In]] = [Vec(np.ones(3)) for _ in range(3)]
+    rnn = RNN(Mat[H, In](np.ones((6, 3))), Mat[H, H](np.ones((6, 6))))
+    xs = [Vec[In](np.ones(3)) for _ in range(3)]
     eval_bp(lambda r: run(r, xs), rnn)
 
 

@@ -12,7 +12,7 @@ def layer(w: Mat[Literal[4], Literal[3]], x: Vec[Literal[3]]) -> Vec[Literal[4]]
 
 
 def main() -> None:
-    print(layer(Mat(np.ones((4, 3))), Vec(np.ones(3))))
+    print(layer(Mat[Literal[4], Literal[3]](np.ones((4, 3))), Vec[Literal[3]](np.ones(3))))
 
 
 if __name__ == "__main__":

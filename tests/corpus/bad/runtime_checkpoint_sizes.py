@@ -6,25 +6,23 @@ from typing import Literal
 
 import numpy as np
 
-from typedprop import model
+from typedprop import Model
 from typedprop.checkpoint import load, save
 from typedprop.linalg import Mat, Vec
 
 
-@model
-class Small:
+class Small(Model):
     weight: Mat[Literal[3], Literal[4]]
     bias: Vec[Literal[3]]
 
 
-@model
-class Wide:
+class Wide(Model):
     weight: Mat[Literal[8], Literal[4]]
     bias: Vec[Literal[8]]
 
 
 def main() -> None:
-    small = Small(Mat(np.ones((3, 4))), Vec(np.zeros(3)))
+    small = Small(Mat[Literal[3], Literal[4]](np.ones((3, 4))), Vec[Literal[3]](np.zeros(3)))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "small.npz"
         save(path, small)

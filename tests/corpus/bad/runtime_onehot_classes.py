@@ -13,11 +13,11 @@ B = Literal[6]
 
 def main() -> None:
     rng = np.random.default_rng(0)
-    x: Mat[B, Literal[2]] = Mat(rng.normal(size=(6, 2)))
-    w: Mat[Literal[4], Literal[2]] = Mat(rng.normal(size=(4, 2)))
+    x = Mat[B, Literal[2]](rng.normal(size=(6, 2)))
+    w = Mat[Literal[4], Literal[2]](rng.normal(size=(4, 2)))
     labels = np.array([0, 1, 2, 0, 1, 2])
     onehot = np.eye(int(labels.max()) + 1)[labels]
-    targets: Mat[B, Literal[4]] = Mat(onehot)  # mistake(runtime): the labels have 3 classes
+    targets = Mat[B, Literal[4]](onehot)  # mistake(runtime): the labels have 3 classes
     grad_bp(lambda w_: cross_entropy(auto(x) @ tr(w_), targets), w)
 
 

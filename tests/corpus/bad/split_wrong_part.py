@@ -16,9 +16,9 @@ def readout(
 
 
 def main() -> None:
-    w: Mat[Literal[4], Literal[3]] = Mat(np.ones((4, 3)))
-    a: Vec[Literal[3]] = Vec(np.ones(3))
-    b: Vec[Literal[2]] = Vec(np.ones(2))
+    w = Mat[Literal[4], Literal[3]](np.ones((4, 3)))
+    a = Vec[Literal[3]](np.ones(3))
+    b = Vec[Literal[2]](np.ones(2))
     print(readout(w, a, b))
 
 

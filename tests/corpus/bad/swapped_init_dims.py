@@ -2,12 +2,11 @@
 
 from typing import Literal
 
-from typedprop import model
+from typedprop import Model
 from typedprop.linalg import Mat, Vec, zeros
 
 
-@model
-class Layer:
+class Layer(Model):
     weight: Mat[Literal[3], Literal[5]]
     bias: Vec[Literal[3]]
 

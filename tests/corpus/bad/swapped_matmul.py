@@ -4,13 +4,12 @@ from typing import Literal
 
 import numpy as np
 
-from typedprop import BVar, auto, grad_bp, model
+from typedprop import BVar, Model, auto, grad_bp
 from typedprop.functions import cross_entropy
 from typedprop.linalg import Mat, Vec
 
 
-@model
-class Net:
+class Net(Model):
     weight: Mat[Literal[3], Literal[5]]
     bias: Vec[Literal[3]]
 
@@ -21,9 +20,9 @@ def loss(net: BVar[Net], x: Vec[Literal[5]], t: Vec[Literal[3]]) -> BVar[float]:
 
 
 def main() -> None:
-    net = Net(Mat(np.zeros((3, 5))), Vec(np.zeros(3)))
-    x: Vec[Literal[5]] = Vec(np.ones(5))
-    t: Vec[Literal[3]] = Vec([1.0, 0.0, 0.0])
+    net = Net(Mat[Literal[3], Literal[5]](np.zeros((3, 5))), Vec[Literal[3]](np.zeros(3)))
+    x = Vec[Literal[5]](np.ones(5))
+    t = Vec[Literal[3]]([1.0, 0.0, 0.0])
     grad_bp(lambda n: loss(n, x, t), net)
 
 

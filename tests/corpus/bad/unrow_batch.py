@@ -15,7 +15,8 @@ def predict_one(
 
 
 def main() -> None:
-    print(predict_one(Mat(np.ones((2, 3))), Mat(np.ones((4, 3)))))
+    w = Mat[Literal[2], Literal[3]](np.ones((2, 3)))
+    print(predict_one(w, Mat[Literal[4], Literal[3]](np.ones((4, 3)))))
 
 
 if __name__ == "__main__":

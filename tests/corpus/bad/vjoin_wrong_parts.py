@@ -4,17 +4,16 @@ from typing import Literal
 
 import numpy as np
 
-from typedprop import BVar, auto, eval_bp, model
+from typedprop import BVar, Model, auto, eval_bp
 from typedprop.functions import logistic, sum_elements
-from typedprop.linalg import Mat, Vec, vjoin
+from typedprop.linalg import Add, Mat, Vec, vjoin
 
 In = Literal[2]
 H = Literal[4]
 
 
-@model
-class Cell:
-    gate: Mat[H, Literal[6]]
+class Cell(Model):
+    gate: Mat[H, Add[In, H]]
 
 
 def step(c: BVar[Cell], x: BVar[Vec[In]], h: BVar[Vec[H]]) -> BVar[Vec[H]]:
@@ -23,9 +22,9 @@ def step(c: BVar[Cell], x: BVar[Vec[In]], h: BVar[Vec[H]]) -> BVar[Vec[H]]:
 
 
 def main() -> None:
-    c = Cell(Mat(np.ones((4, 6))))
-    x: Vec[In] = Vec(np.ones(2))
-    h: Vec[H] = Vec(np.ones(4))
+    c = Cell(Mat[H, Add[In, H]](np.ones((4, 6))))
+    x = Vec[In](np.ones(2))
+    h = Vec[H](np.ones(4))
     eval_bp(lambda c_: sum_elements(step(c_, auto(x), auto(h))), c)
 
 

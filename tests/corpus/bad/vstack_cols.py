@@ -13,7 +13,9 @@ def both(a: Mat[Literal[8], Literal[3]], b: Mat[Literal[4], Literal[2]]) -> None
 
 
 def main() -> None:
-    both(Mat(np.ones((8, 3))), Mat(np.ones((4, 2))))
+    both(
+        Mat[Literal[8], Literal[3]](np.ones((8, 3))), Mat[Literal[4], Literal[2]](np.ones((4, 2)))
+    )
 
 
 if __name__ == "__main__":

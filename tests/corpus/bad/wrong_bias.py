@@ -4,13 +4,12 @@ from typing import Literal
 
 import numpy as np
 
-from typedprop import BVar, auto, eval_bp, model
+from typedprop import BVar, Model, auto, eval_bp
 from typedprop.functions import logistic, sum_elements
 from typedprop.linalg import Mat, Vec
 
 
-@model
-class Net:
+class Net(Model):
     w1: Mat[Literal[8], Literal[4]]
     b1: Vec[Literal[8]]
     w2: Mat[Literal[2], Literal[8]]
@@ -23,8 +22,13 @@ def run(net: BVar[Net], x: BVar[Vec[Literal[4]]]) -> BVar[float]:
 
 
 def main() -> None:
-    net = Net(Mat(np.zeros((8, 4))), Vec(np.zeros(8)), Mat(np.zeros((2, 8))), Vec(np.zeros(2)))
-    x: Vec[Literal[4]] = Vec(np.ones(4))
+    net = Net(
+        Mat[Literal[8], Literal[4]](np.zeros((8, 4))),
+        Vec[Literal[8]](np.zeros(8)),
+        Mat[Literal[2], Literal[8]](np.zeros((2, 8))),
+        Vec[Literal[2]](np.zeros(2)),
+    )
+    x = Vec[Literal[4]](np.ones(4))
     eval_bp(lambda n: run(n, auto(x)), net)
 
 

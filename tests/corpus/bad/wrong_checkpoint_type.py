@@ -6,25 +6,23 @@ from typing import Literal
 
 import numpy as np
 
-from typedprop import model
+from typedprop import Model
 from typedprop.checkpoint import load, save
 from typedprop.linalg import Mat, Vec
 
 
-@model
-class Encoder:
+class Encoder(Model):
     weight: Mat[Literal[3], Literal[10]]
     bias: Vec[Literal[3]]
 
 
-@model
-class Decoder:
+class Decoder(Model):
     weight: Mat[Literal[10], Literal[3]]
     bias: Vec[Literal[10]]
 
 
 def main() -> None:
-    enc = Encoder(Mat(np.ones((3, 10))), Vec(np.zeros(3)))
+    enc = Encoder(Mat[Literal[3], Literal[10]](np.ones((3, 10))), Vec[Literal[3]](np.zeros(3)))
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "encoder.npz"
         save(path, enc)

@@ -4,13 +4,12 @@ from typing import Literal
 
 import numpy as np
 
-from typedprop import BVar, auto, eval_bp, model
+from typedprop import BVar, Model, auto, eval_bp
 from typedprop.functions import relu, sum_elements
 from typedprop.linalg import Mat, Vec
 
 
-@model
-class Net:
+class Net(Model):
     w1: Mat[Literal[6], Literal[2]]
     w2: Mat[Literal[4], Literal[6]]
 
@@ -21,8 +20,10 @@ def scores(net: BVar[Net], x: BVar[Vec[Literal[2]]]) -> BVar[Vec[Literal[3]]]:
 
 
 def main() -> None:
-    net = Net(Mat(np.ones((6, 2))), Mat(np.ones((4, 6))))
-    x: Vec[Literal[2]] = Vec(np.ones(2))
+    net = Net(
+        Mat[Literal[6], Literal[2]](np.ones((6, 2))), Mat[Literal[4], Literal[6]](np.ones((4, 6)))
+    )
+    x = Vec[Literal[2]](np.ones(2))
     eval_bp(lambda n: sum_elements(scores(n, auto(x))), net)
 
 

@@ -1,5 +1,6 @@
 """An autoencoder: an encoder and a decoder sub-model, with a penalty on the encoder's weight
-reached through a composed lens ``AutoEncoder.enc >> Encoder.weight``."""
+reached through a path lens ``lens_of(AutoEncoder, lambda a: a.enc.weight)`` (the portable
+spelling of autoencoder_mypy_only.py)."""
 
 from __future__ import annotations
 
@@ -7,31 +8,31 @@ from typing import Literal
 
 import numpy as np
 
-from typedprop import BVar, auto, backprop, model
+from typedprop import BVar, Model, auto, backprop, lens_of
 from typedprop.functions import logistic, sum_elements
-from typedprop.linalg import Mat, Vec, tr
+from typedprop.linalg import Mat, Vec, tr, zeros
 
 B = Literal[12]
 Data = Literal[10]
 Code = Literal[3]
 
 
-@model
-class Encoder:
+class Encoder(Model):
     weight: Mat[Code, Data]
     bias: Vec[Code]
 
 
-@model
-class Decoder:
+class Decoder(Model):
     weight: Mat[Data, Code]
     bias: Vec[Data]
 
 
-@model
-class AutoEncoder:
+class AutoEncoder(Model):
     enc: Encoder
     dec: Decoder
+
+
+ENC_WEIGHT = lens_of(AutoEncoder, lambda a: a.enc.weight)
 
 
 def encode(e: BVar[Encoder], x: BVar[Mat[B, Data]]) -> BVar[Mat[B, Code]]:
@@ -45,17 +46,19 @@ def decode(d: BVar[Decoder], z: BVar[Mat[B, Code]]) -> BVar[Mat[B, Data]]:
 def loss(ae: BVar[AutoEncoder], x: Mat[B, Data]) -> BVar[float]:
     recon = decode(ae ^ AutoEncoder.dec, encode(ae ^ AutoEncoder.enc, auto(x)))
     err = recon - x
-    w = ae ^ AutoEncoder.enc >> Encoder.weight
+    w = ae ^ ENC_WEIGHT
     return sum_elements(err * err) / 12.0 + 1e-3 * sum_elements(w * w)
 
 
 def main() -> None:
     rng = np.random.default_rng(14)
+    enc_bias: Vec[Code] = zeros(3)
+    dec_bias: Vec[Data] = zeros(10)
     ae = AutoEncoder(
-        Encoder(Mat(rng.normal(scale=0.3, size=(3, 10))), Vec(np.zeros(3))),
-        Decoder(Mat(rng.normal(scale=0.3, size=(10, 3))), Vec(np.zeros(10))),
+        Encoder(Mat[Code, Data](rng.normal(scale=0.3, size=(3, 10))), enc_bias),
+        Decoder(Mat[Data, Code](rng.normal(scale=0.3, size=(10, 3))), dec_bias),
     )
-    x: Mat[B, Data] = Mat(rng.normal(size=(12, 10)))
+    x = Mat[B, Data](rng.normal(size=(12, 10)))
     first, _ = backprop(lambda a: loss(a, x), ae)
     for _ in range(20):
         _, grad = backprop(lambda a: loss(a, x), ae)

@@ -25,8 +25,8 @@ def mse(w: BVar[Mat[M, N]], b: BVar[Vec[M]], x: Mat[B, N], y: Mat[B, M]) -> BVar
 def main() -> None:
     rng = np.random.default_rng(4)
     true_w = rng.normal(size=(2, 5))
-    x: Mat[B, N] = Mat(rng.normal(size=(32, 5)))
-    y: Mat[B, M] = Mat(x.array @ true_w.T + 1.0)
+    x = Mat[B, N](rng.normal(size=(32, 5)))
+    y = Mat[B, M](x.array @ true_w.T + 1.0)
     w: Mat[M, N] = zeros(2, 5)
     b: Vec[M] = zeros(2)
     for _ in range(50):

@@ -27,15 +27,15 @@ def gram(a: Mat[M, N]) -> Mat[N, N]:
 
 def main() -> None:
     rng = np.random.default_rng(7)
-    small: Mat[Literal[2], Literal[3]] = Mat(rng.normal(size=(2, 3)))
-    x3: Vec[Literal[3]] = Vec(rng.normal(size=3))
-    y2: Vec[Literal[2]] = Vec(rng.normal(size=2))
+    small = Mat[Literal[2], Literal[3]](rng.normal(size=(2, 3)))
+    x3 = Vec[Literal[3]](rng.normal(size=3))
+    y2 = Vec[Literal[2]](rng.normal(size=2))
     small = normal_step(small, x3, y2)
     g3: Mat[Literal[3], Literal[3]] = gram(small)
 
-    big: Mat[Literal[10], Literal[4]] = Mat(rng.normal(size=(10, 4)))
-    x4: Vec[Literal[4]] = Vec(rng.normal(size=4))
-    y10: Vec[Literal[10]] = Vec(rng.normal(size=10))
+    big = Mat[Literal[10], Literal[4]](rng.normal(size=(10, 4)))
+    x4 = Vec[Literal[4]](rng.normal(size=4))
+    y10 = Vec[Literal[10]](rng.normal(size=10))
     big = normal_step(big, x4, y10)
     g4: Mat[Literal[4], Literal[4]] = gram(big)
     assert g3.shape == (3, 3) and g4.shape == (4, 4)

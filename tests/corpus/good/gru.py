@@ -1,10 +1,11 @@
-"""A GRU cell unrolled over a short sequence, with a linear read-out trained for two steps."""
+"""A GRU cell unrolled over a short sequence, with a linear read-out trained for two steps (the
+portable spelling of gru_mypy_only.py: a ``Model`` record, its fields viewed through lenses)."""
 
 from typing import Literal
 
 import numpy as np
 
-from typedprop import BVar, auto, backprop, model, split_bv
+from typedprop import BVar, Model, auto, backprop
 from typedprop.functions import logistic, tanh
 from typedprop.linalg import Mat, Vec, dot, zeros
 
@@ -12,8 +13,7 @@ X = Literal[3]
 H = Literal[5]
 
 
-@model
-class GRU:
+class GRU(Model):
     w_z: Mat[H, X]
     u_z: Mat[H, H]
     b_z: Vec[H]
@@ -27,10 +27,9 @@ class GRU:
 
 
 def gru_step(cell: BVar[GRU], x: BVar[Vec[X]], h: BVar[Vec[H]]) -> BVar[Vec[H]]:
-    p = split_bv(cell)
-    z = logistic(p.w_z @ x + p.u_z @ h + p.b_z)
-    r = logistic(p.w_r @ x + p.u_r @ h + p.b_r)
-    candidate = tanh(p.w_h @ x + p.u_h @ (r * h) + p.b_h)
+    z = logistic((cell ^ GRU.w_z) @ x + (cell ^ GRU.u_z) @ h + (cell ^ GRU.b_z))
+    r = logistic((cell ^ GRU.w_r) @ x + (cell ^ GRU.u_r) @ h + (cell ^ GRU.b_r))
+    candidate = tanh((cell ^ GRU.w_h) @ x + (cell ^ GRU.u_h) @ (r * h) + (cell ^ GRU.b_h))
     return (1.0 - z) * h + z * candidate
 
 
@@ -44,15 +43,15 @@ def predict(cell: BVar[GRU], xs: list[Vec[X]]) -> BVar[float]:
 def main() -> None:
     rng = np.random.default_rng(11)
 
-    def w(rows: int, cols: int) -> Mat[H, X]:
-        return Mat(rng.normal(scale=0.4, size=(rows, cols)))
+    def w() -> Mat[H, X]:
+        return Mat[H, X](rng.normal(scale=0.4, size=(5, 3)))
 
     def u() -> Mat[H, H]:
-        return Mat(rng.normal(scale=0.4, size=(5, 5)))
+        return Mat[H, H](rng.normal(scale=0.4, size=(5, 5)))
 
     b: Vec[H] = zeros(5)
-    cell = GRU(w(5, 3), u(), b, w(5, 3), u(), b, w(5, 3), u(), b, Vec(rng.normal(size=5)))
-    xs: list[Vec[X]] = [Vec(rng.normal(size=3)) for _ in range(6)]
+    cell = GRU(w(), u(), b, w(), u(), b, w(), u(), b, Vec[H](rng.normal(size=5)))
+    xs = [Vec[X](rng.normal(size=3)) for _ in range(6)]
     value = float("inf")
     for _ in range(2):
         value, grad = backprop(lambda c: (predict(c, xs) - 1.0) ** 2, cell)

@@ -1,10 +1,11 @@
-"""An LSTM cell: four gates from ``vjoin(x, h)``, a cell state and a hidden state."""
+"""An LSTM cell: four gates from ``vjoin(x, h)``, a cell state and a hidden state. Its gate
+weights are ``Mat[H, Add[In, H]]``, built by a checked constructor whose type says the sum."""
 
 from typing import Generic, Literal, TypeVar
 
 import numpy as np
 
-from typedprop import BVar, auto, grad_bp, model, split_bv
+from typedprop import BVar, Model, auto, grad_bp, split_bv
 from typedprop.functions import logistic, sum_elements, tanh
 from typedprop.linalg import Add, Mat, Vec, vjoin, zeros
 
@@ -12,8 +13,7 @@ In = TypeVar("In", bound=int)
 H = TypeVar("H", bound=int)
 
 
-@model
-class LSTM(Generic[In, H]):
+class LSTM(Model, Generic[In, H]):
     w_i: Mat[H, Add[In, H]]
     w_f: Mat[H, Add[In, H]]
     w_o: Mat[H, Add[In, H]]
@@ -39,14 +39,14 @@ def lstm_step(
 def main() -> None:
     rng = np.random.default_rng(12)
 
-    def w() -> Mat[Literal[4], Literal[7]]:
-        return Mat(rng.normal(scale=0.3, size=(4, 7)))
+    def w() -> Mat[Literal[4], Add[Literal[3], Literal[4]]]:
+        return Mat[Literal[4], Add[Literal[3], Literal[4]]](rng.normal(scale=0.3, size=(4, 7)))
 
     def b() -> Vec[Literal[4]]:
-        return Vec(np.zeros(4))
+        return zeros(4)
 
-    cell: LSTM[Literal[3], Literal[4]] = LSTM(w(), w(), w(), w(), b(), b(), b(), b())
-    xs: list[Vec[Literal[3]]] = [Vec(rng.normal(size=3)) for _ in range(5)]
+    cell = LSTM(w(), w(), w(), w(), b(), b(), b(), b())
+    xs = [Vec[Literal[3]](rng.normal(size=3)) for _ in range(5)]
 
     def loss(p: BVar[LSTM[Literal[3], Literal[4]]]) -> BVar[float]:
         h: BVar[Vec[Literal[4]]] = auto(zeros(4))

@@ -4,7 +4,7 @@ from typing import Literal
 
 import numpy as np
 
-from typedprop import BVar, auto, backprop, model
+from typedprop import BVar, Model, auto, backprop
 from typedprop.functions import cross_entropy, relu
 from typedprop.linalg import Mat, Vec, tr
 
@@ -14,8 +14,7 @@ Hidden = Literal[12]
 Classes = Literal[3]
 
 
-@model
-class MLP:
+class MLP(Model):
     w1: Mat[Hidden, Inputs]
     b1: Vec[Hidden]
     w2: Mat[Classes, Hidden]
@@ -33,17 +32,17 @@ def loss(net: BVar[MLP], x: Mat[Batch, Inputs], y: Mat[Batch, Classes]) -> BVar[
 
 def init(rng: np.random.Generator) -> MLP:
     return MLP(
-        w1=Mat(rng.normal(scale=0.4, size=(12, 6))),
-        b1=Vec(np.zeros(12)),
-        w2=Mat(rng.normal(scale=0.4, size=(3, 12))),
-        b2=Vec(np.zeros(3)),
+        w1=Mat[Hidden, Inputs](rng.normal(scale=0.4, size=(12, 6))),
+        b1=Vec[Hidden](np.zeros(12)),
+        w2=Mat[Classes, Hidden](rng.normal(scale=0.4, size=(3, 12))),
+        b2=Vec[Classes](np.zeros(3)),
     )
 
 
 def main() -> None:
     rng = np.random.default_rng(0)
-    x: Mat[Batch, Inputs] = Mat(rng.normal(size=(16, 6)))
-    y: Mat[Batch, Classes] = Mat(np.eye(3)[rng.integers(0, 3, size=16)])
+    x = Mat[Batch, Inputs](rng.normal(size=(16, 6)))
+    y = Mat[Batch, Classes](np.eye(3)[rng.integers(0, 3, size=16)])
     net = init(rng)
     first = None
     for _ in range(10):

@@ -1,4 +1,5 @@
-"""A model made of sub-models made of sub-models, reached through composed lenses."""
+"""A model made of sub-models made of sub-models, reached through their field lenses and a path
+lens ``lens_of(Net, lambda n: n.second.inner.weight)``."""
 
 from __future__ import annotations
 
@@ -6,27 +7,27 @@ from typing import Literal
 
 import numpy as np
 
-from typedprop import BVar, auto, eval_bp, grad_bp, model
+from typedprop import BVar, Model, auto, eval_bp, grad_bp, lens_of
 from typedprop.functions import logistic, sum_elements
 from typedprop.linalg import Mat, Vec
 
 
-@model
-class Projection:
+class Projection(Model):
     weight: Mat[Literal[4], Literal[4]]
     bias: Vec[Literal[4]]
 
 
-@model
-class Block:
+class Block(Model):
     inner: Projection
     outer: Projection
 
 
-@model
-class Net:
+class Net(Model):
     first: Block
     second: Block
+
+
+DEEP_WEIGHT = lens_of(Net, lambda n: n.second.inner.weight)
 
 
 def project(p: BVar[Projection], x: BVar[Vec[Literal[4]]]) -> BVar[Vec[Literal[4]]]:
@@ -39,18 +40,21 @@ def block(b: BVar[Block], x: BVar[Vec[Literal[4]]]) -> BVar[Vec[Literal[4]]]:
 
 def run(net: BVar[Net], x: BVar[Vec[Literal[4]]]) -> BVar[float]:
     h = block(net ^ Net.first, x)
-    deep = (net ^ Net.second >> Block.inner >> Projection.weight) @ h
+    deep = (net ^ DEEP_WEIGHT) @ h
     return sum_elements(block(net ^ Net.second, h)) + sum_elements(deep)
 
 
 def projection(rng: np.random.Generator) -> Projection:
-    return Projection(Mat(rng.normal(scale=0.5, size=(4, 4))), Vec(np.zeros(4)))
+    return Projection(
+        Mat[Literal[4], Literal[4]](rng.normal(scale=0.5, size=(4, 4))),
+        Vec[Literal[4]](np.zeros(4)),
+    )
 
 
 def main() -> None:
     rng = np.random.default_rng(2)
     net = Net(Block(projection(rng), projection(rng)), Block(projection(rng), projection(rng)))
-    x: Vec[Literal[4]] = Vec(rng.normal(size=4))
+    x = Vec[Literal[4]](rng.normal(size=4))
     value = eval_bp(lambda n: run(n, auto(x)), net)
     grad = grad_bp(lambda n: run(n, auto(x)), net)
     assert np.isfinite(value)

@@ -6,7 +6,7 @@ from typing import Literal
 
 import numpy as np
 
-from typedprop import BVar, auto, backprop, model
+from typedprop import BVar, Model, auto, backprop
 from typedprop.checkpoint import load, save
 from typedprop.functions import cross_entropy, logistic
 from typedprop.linalg import Mat, Vec, tr
@@ -15,8 +15,7 @@ from typedprop.optim import Adam, AdamState
 B = Literal[10]
 
 
-@model
-class Net:
+class Net(Model):
     w1: Mat[Literal[8], Literal[4]]
     b1: Vec[Literal[8]]
     w2: Mat[Literal[2], Literal[8]]
@@ -39,13 +38,13 @@ def train(
 def main() -> None:
     rng = np.random.default_rng(8)
     net = Net(
-        Mat(rng.normal(size=(8, 4))),
-        Vec(np.zeros(8)),
-        Mat(rng.normal(size=(2, 8))),
-        Vec(np.zeros(2)),
+        Mat[Literal[8], Literal[4]](rng.normal(size=(8, 4))),
+        Vec[Literal[8]](np.zeros(8)),
+        Mat[Literal[2], Literal[8]](rng.normal(size=(2, 8))),
+        Vec[Literal[2]](np.zeros(2)),
     )
-    x: Mat[B, Literal[4]] = Mat(rng.normal(size=(10, 4)))
-    y: Mat[B, Literal[2]] = Mat(np.eye(2)[rng.integers(0, 2, size=10)])
+    x = Mat[B, Literal[4]](rng.normal(size=(10, 4)))
+    y = Mat[B, Literal[2]](np.eye(2)[rng.integers(0, 2, size=10)])
     opt = Adam(lr=0.05)
     state = opt.init(net)
     for _ in range(5):

@@ -4,7 +4,7 @@ from typing import Literal
 
 import numpy as np
 
-from typedprop import BVar, auto, backprop, model
+from typedprop import BVar, Model, auto, backprop
 from typedprop.functions import tanh
 from typedprop.linalg import Mat, Vec, dot, zeros
 
@@ -12,8 +12,7 @@ In = Literal[3]
 Hidden = Literal[6]
 
 
-@model
-class RNN:
+class RNN(Model):
     w_in: Mat[Hidden, In]
     w_rec: Mat[Hidden, Hidden]
     bias: Vec[Hidden]
@@ -34,12 +33,12 @@ def predict(rnn: BVar[RNN], xs: list[Vec[In]]) -> BVar[float]:
 def main() -> None:
     rng = np.random.default_rng(3)
     rnn = RNN(
-        w_in=Mat(rng.normal(scale=0.5, size=(6, 3))),
-        w_rec=Mat(rng.normal(scale=0.3, size=(6, 6))),
-        bias=Vec(np.zeros(6)),
-        readout=Vec(rng.normal(size=6)),
+        w_in=Mat[Hidden, In](rng.normal(scale=0.5, size=(6, 3))),
+        w_rec=Mat[Hidden, Hidden](rng.normal(scale=0.3, size=(6, 6))),
+        bias=Vec[Hidden](np.zeros(6)),
+        readout=Vec[Hidden](rng.normal(size=6)),
     )
-    xs: list[Vec[In]] = [Vec(rng.normal(size=3)) for _ in range(5)]
+    xs = [Vec[In](rng.normal(size=3)) for _ in range(5)]
     target = 0.5
     value = float("inf")
     for _ in range(5):

@@ -4,23 +4,22 @@ from typing import Literal
 
 import numpy as np
 
-from typedprop import BVar, auto, grad_bp, model
+from typedprop import BVar, Model, auto, grad_bp
 from typedprop.functions import softmax, sum_elements
 from typedprop.linalg import Mat, tr
 
 Seq = Literal[5]
-Model = Literal[8]
+Width = Literal[8]
 Key = Literal[4]
 
 
-@model
-class Attention:
-    wq: Mat[Key, Model]
-    wk: Mat[Key, Model]
-    wv: Mat[Key, Model]
+class Attention(Model):
+    wq: Mat[Key, Width]
+    wk: Mat[Key, Width]
+    wv: Mat[Key, Width]
 
 
-def attend(a: BVar[Attention], x: BVar[Mat[Seq, Model]]) -> BVar[Mat[Seq, Key]]:
+def attend(a: BVar[Attention], x: BVar[Mat[Seq, Width]]) -> BVar[Mat[Seq, Key]]:
     q = x @ tr(a ^ Attention.wq)
     k = x @ tr(a ^ Attention.wk)
     v = x @ tr(a ^ Attention.wv)
@@ -31,9 +30,11 @@ def attend(a: BVar[Attention], x: BVar[Mat[Seq, Model]]) -> BVar[Mat[Seq, Key]]:
 def main() -> None:
     rng = np.random.default_rng(10)
     a = Attention(
-        Mat(rng.normal(size=(4, 8))), Mat(rng.normal(size=(4, 8))), Mat(rng.normal(size=(4, 8)))
+        Mat[Key, Width](rng.normal(size=(4, 8))),
+        Mat[Key, Width](rng.normal(size=(4, 8))),
+        Mat[Key, Width](rng.normal(size=(4, 8))),
     )
-    x: Mat[Seq, Model] = Mat(rng.normal(size=(5, 8)))
+    x = Mat[Seq, Width](rng.normal(size=(5, 8)))
     grad = grad_bp(lambda a_: sum_elements(attend(a_, auto(x))), a)
     assert grad.wq.shape == (4, 8)
 

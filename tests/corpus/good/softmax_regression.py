@@ -5,13 +5,12 @@ from typing import Literal
 
 import numpy as np
 
-from typedprop import BVar, auto, grad_bp, model
+from typedprop import BVar, Model, auto, grad_bp
 from typedprop.functions import cross_entropy
 from typedprop.linalg import Mat, Vec, zeros
 
 
-@model
-class Softmax:
+class Softmax(Model):
     weight: Mat[Literal[4], Literal[8]]
     bias: Vec[Literal[4]]
 

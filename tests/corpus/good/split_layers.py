@@ -4,7 +4,7 @@ from typing import Literal
 
 import numpy as np
 
-from typedprop import BVar, auto, backprop, model, split_bv
+from typedprop import BVar, Model, auto, backprop, split_bv
 from typedprop.functions import mean, relu
 from typedprop.linalg import Mat, Vec, konst, tr
 from typedprop.optim import Momentum
@@ -13,8 +13,7 @@ B = Literal[8]
 W = Literal[6]
 
 
-@model
-class ResNet:
+class ResNet(Model):
     w1: Mat[W, W]
     w2: Mat[W, W]
     w3: Mat[W, W]
@@ -32,10 +31,10 @@ def main() -> None:
     rng = np.random.default_rng(18)
 
     def w() -> Mat[W, W]:
-        return Mat(rng.normal(scale=0.2, size=(6, 6)))
+        return Mat[W, W](rng.normal(scale=0.2, size=(6, 6)))
 
     net = ResNet(w(), w(), w(), konst(0.0, 6))
-    x: Mat[B, W] = Mat(rng.normal(size=(8, 6)))
+    x = Mat[B, W](rng.normal(size=(8, 6)))
     opt = Momentum(lr=0.01)
     velocity = opt.init(net)
     for _ in range(3):
