@@ -65,9 +65,7 @@ MYPY_LINE = re.compile(r"^(?P<file>[^:]+):(?P<line>\d+): error: (?P<msg>.*)$")
 KNOWN_FAILURES: dict[str, str] = {}
 
 # Mistakes basedpyright reports today (on the marked line or the next); they must stay caught.
-# The static ones it misses, and why: a plain Vec/Mat @ of mismatched dimensions falls back to
-# the reflected __rmatmul__, typed to take Any (attention_values_wrong, mean_cov_wrong_use,
-# outer_wrong_side, row_vector_times_weight); elementwise arithmetic between BVars accepts any
+# The static ones it misses, and why: elementwise arithmetic between BVars accepts any
 # operand (batch_size_mismatch, residual_across_sizes, wrong_bias); cross_entropy takes a
 # BVar[Any] (cross_entropy_sizes); a class-level field is its value to pyright, so the lens of
 # another record's field is not told apart (lens_of_other_model); split gives Vec[Any]
@@ -75,6 +73,7 @@ KNOWN_FAILURES: dict[str, str] = {}
 PYRIGHT_CATCHES: frozenset[str] = frozenset(
     {
         "attention_no_transpose.py",
+        "attention_values_wrong.py",
         "batch_forgot_transpose.py",
         "batch_generic_wrong_data.py",
         "chol_of_data.py",
@@ -92,10 +91,13 @@ PYRIGHT_CATCHES: frozenset[str] = frozenset(
         "lens_wrong_submodel.py",
         "lstm_gate_on_input.py",
         "make_layer_swapped.py",
+        "mean_cov_wrong_use.py",
         "model_field_size.py",
         "optimizer_state_other_model.py",
+        "outer_wrong_side.py",
         "polymorphic_wrong_call.py",
         "rnn_wrong_weight.py",
+        "row_vector_times_weight.py",
         "skipped_layer.py",
         "swapped_init_dims.py",
         "swapped_matmul.py",
