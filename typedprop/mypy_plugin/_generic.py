@@ -95,19 +95,19 @@ def solve_signature(
     rigid: dict[TypeVarId, TypeVarType] = {}
     for i, (formal, exprs) in enumerate(zip(sig.arg_types, ctx.args, strict=False)):
         for expr in exprs:
-            if isinstance(expr, LambdaExpr) or not _mentions(formal, unknown):
+            if isinstance(expr, LambdaExpr) or not unknown.keys() & variables_in(formal).keys():
                 continue
             actual = ctx.api.get_expression_type(expr)
             _match(formal, actual, f"{_where(sig, i)} ({_show_type(actual)})", equations)
             rigid.update(variables_in(actual))
     known: dict[TypeVarId, tuple[Form, str]] = {}
     problem = _solve(equations, unknown, known)
+    if problem is not None and quiet:
+        return sig
     add = Types(ctx.api.named_generic_type).named(ADD, [int_type, int_type])
     solved: dict[TypeVarId, Type] = {
         key: rebuild(f, int_type, add, rigid) for key, (f, _) in known.items()
     }
-    if problem is not None and quiet:
-        return sig
     if problem is not None:
         # the result keeps what was solved; the rest is unknown, so nothing cascades
         solved.update({key: AnyType(TypeOfAny.from_error) for key in unknown if key not in solved})
@@ -121,21 +121,6 @@ def solve_signature(
     result = normalize(out, int_type)
     assert isinstance(result, CallableType)
     return result
-
-
-def _mentions(t: Type, unknown: dict[TypeVarId, TypeVarType]) -> bool:
-    return any(key in unknown for key in _ids(t))
-
-
-def _ids(t: Type) -> set[TypeVarId]:
-    p = get_proper_type(t)
-    if isinstance(p, TypeVarType):
-        return {p.id}
-    if isinstance(p, Instance):
-        return set().union(*(_ids(a) for a in p.args)) if p.args else set()
-    if isinstance(p, TupleType | UnionType):
-        return set().union(*(_ids(a) for a in p.items)) if p.items else set()
-    return set()
 
 
 def _where(sig: CallableType, i: int) -> str:
