@@ -146,7 +146,7 @@ def lndet(x: Any) -> Any:
     return _apply1(_LNDET, x)
 
 
-def _invlndet_fwd(x: Mat[Any, Any]) -> tuple[Mat[Any, Any], tuple[float, float]]:
+def _invlndet_fwd(x: Mat[Any, Any]) -> tuple[Mat[Any, Any], float, float]:
     _check("invlndet", _square(x), x, why="; invlndet needs a square matrix")
     sign, logdet = np.linalg.slogdet(x.array)
     if sign == 0.0:
@@ -154,44 +154,40 @@ def _invlndet_fwd(x: Mat[Any, Any]) -> tuple[Mat[Any, Any], tuple[float, float]]
             f"invlndet: the matrix is singular (its determinant is 0), so it has no inverse "
             f"and log |det| is -inf; {_SINGULAR_HINT}"
         )
-    return Mat._rewrap(_inverse("invlndet", x.array)), (float(logdet), float(sign))
+    return Mat._rewrap(_inverse("invlndet", x.array)), float(logdet), float(sign)
 
 
 def _invlndet_vjp(g: Any, ans: Any, x: Any) -> Any:
     """``-X⁻ᵀ gI X⁻ᵀ + gL X⁻ᵀ``; the sign is piecewise constant, so its gradient is 0."""
     ti = tr(ans[0])
-    return ti * g[1][0] - ti @ g[0] @ ti
+    return ti * g[1] - ti @ g[0] @ ti
 
 
 _INVLNDET: Op = Op("invlndet", 1, fwd=_invlndet_fwd, vjps=(_invlndet_vjp,))
 
 
 @overload
-def invlndet(x: Mat[N, N]) -> tuple[Mat[N, N], tuple[float, float]]: ...
+def invlndet(x: Mat[N, N]) -> tuple[Mat[N, N], float, float]: ...
 @overload
-def invlndet(
-    x: BVar[Mat[N, N]],
-) -> tuple[BVar[Mat[N, N]], tuple[BVar[float], BVar[float]]]: ...
+def invlndet(x: BVar[Mat[N, N]]) -> tuple[BVar[Mat[N, N]], BVar[float], BVar[float]]: ...
 def invlndet(x: Any) -> Any:
     """The inverse, ``log |det X|`` and the sign of ``det X`` of a square matrix, in one node:
-    ``(inverse, (lndet, sign))``, as hmatrix's ``invlndet``. The sign's gradient is 0.
+    ``(inverse, lndet, sign)`` (hmatrix's ``invlndet`` nests the last two in a pair). The
+    sign's gradient is 0; numpy exposes no LU factors, so this is two LAPACK calls in one node.
 
     Raises:
         SingularMatrixError: the matrix is singular.
 
     Example:
         >>> from typedprop.linalg import invlndet, matrix
-        >>> inverse, (logdet, sign) = invlndet(matrix([[0.0, 2.0], [1.0, 0.0]]))
+        >>> inverse, logdet, sign = invlndet(matrix([[0.0, 2.0], [1.0, 0.0]]))
         >>> inverse, round(logdet, 12), sign
         (Mat[2, 2]([[0. , 1. ],
                 [0.5, 0. ]]), 0.693147180560, -1.0)
     """
     _expect("invlndet", (Mat,), x)
     r = _apply1(_INVLNDET, x)
-    if type(r) is not BVar:
-        return r
-    rest = r[1]
-    return r[0], (rest[0], rest[1])
+    return (r[0], r[1], r[2]) if type(r) is BVar else r
 
 
 # --- the symmetric eigensystem and the SVD ---
