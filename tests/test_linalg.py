@@ -851,9 +851,14 @@ def test_degenerate_decompositions_raise_instead_of_nan() -> None:
     assert isinstance(grad_bp(lambda a: fn.sum_elements(svd_full(a)[1]), tall), Mat)
     # second derivatives of the values go through the vectors
     w = vector([1.0, 2.0, 3.0])
-    for name, f in (("eigensystem", eigenvalues), ("svd_full", svd)):
+    values: Callable[[Any], Any]
+    for name, values in (("eigensystem", eigenvalues), ("svd_full", svd)):
+
+        def gradient_sum(a: Any, values: Callable[[Any], Any] = values) -> Any:
+            return fn.sum_elements(grad_bp(lambda b: dot(values(b), w), a))
+
         with pytest.raises(DegenerateError, match=rf"^{name}: two .* are equal"):
-            grad_bp(lambda a, f=f: fn.sum_elements(grad_bp(lambda b: dot(f(b), w), a)), eye(3))
+            grad_bp(gradient_sum, eye(3))
     with pytest.raises(DegenerateError, match=r"^svd_full: two singular values are equal"):
         grad_bp(lambda a: fn.sum_elements(grad_bp(norm_2, a) * weights), eye(3))
 
@@ -861,12 +866,13 @@ def test_degenerate_decompositions_raise_instead_of_nan() -> None:
 def test_new_operations_refuse_bad_input_with_typed_errors() -> None:
     """Non-square input to sym/eigensystem/invlndet, a diagonal too long for diag_r, a mean of
     no vectors, a singular matrix for invlndet: each a typed error naming the operation."""
+    wide: Any = zeros(2, 3)  # mypy reports these calls itself: tests/mypy/cases
     with pytest.raises(ShapeError, match=re.escape("Dimension mismatch in sym: Mat[2, 3]")):
-        sym(zeros(2, 3))
+        sym(wide)
     with pytest.raises(ShapeError, match=re.escape("in eigensystem: Mat[2, 3]")):
-        eigensystem(zeros(2, 3))
+        eigensystem(wide)
     with pytest.raises(ShapeError, match=re.escape("in invlndet: Mat[2, 3]")):
-        invlndet(zeros(2, 3))
+        invlndet(wide)
     with pytest.raises(ShapeError, match=re.escape("diag_r: Vec[3] does not fit")):
         diag_r(0.0, vector([1.0, 2.0, 3.0]), 2, 4)
     with pytest.raises(ShapeError, match=r"^mean_l: the mean of no vectors"):
@@ -883,8 +889,12 @@ def test_diag_r_is_hmatrix_diag_r() -> None:
     assert diag_r(1.0, v, 3, 4) == matrix(
         [[5.0, 1.0, 1.0, 1.0], [1.0, 6.0, 1.0, 1.0], [1.0, 1.0, 1.0, 1.0]]
     )
-    weights = Mat(np.arange(12.0).reshape(3, 4))
-    gc, gv = grad_bp_n(lambda c, u: fn.sum_elements(diag_r(c, u, 3, 4) * weights), 1.0, v)
+    weights: Mat[Any, Any] = Mat(np.arange(12.0).reshape(3, 4))
+
+    def weighted(c: Any, u: Any) -> Any:
+        return fn.sum_elements(diag_r(c, u, 3, 4) * weights)
+
+    gc, gv = grad_bp_n(weighted, 1.0, v)
     assert gc == float(np.sum(weights.array) - 0.0 - 5.0)  # all but weights[0, 0], [1, 1]
     assert gv == vector([0.0, 5.0])
 
