@@ -1,6 +1,6 @@
 """Property tests for ``typedprop.linalg``: every operation's value against numpy with the
 declared result dimensions, its first and second derivatives against finite differences
-(``check_grad``; first only for ``svd``, ``eigenvalues`` and the matrix ``norm_2``), gradients of
+(``check_grad``; eigen and singular vectors through functions blind to their signs), gradients of
 the arguments' own types, the places where hmatrix-backprop's gradients are wrong (``mean``,
 ``cov``), dimension mismatches, immutability, batches, and the ``Backprop`` laws of Vec and Mat."""
 
@@ -23,10 +23,10 @@ import typedprop.functions as fn
 import typedprop.linalg as la
 from typedprop import (
     BVar,
+    DegenerateError,
     FieldTypeError,
     ShapeError,
     SingularMatrixError,
-    TypedpropError,
     add,
     auto,
     backprop_with_n,
@@ -47,7 +47,9 @@ from typedprop.linalg import (
     cross,
     det,
     diag,
+    diag_r,
     dot,
+    eigensystem,
     eigenvalues,
     eye,
     from_columns,
@@ -55,13 +57,17 @@ from typedprop.linalg import (
     head_tail,
     hstack,
     inv,
+    invlndet,
     konst,
     linspace,
     lndet,
     matrix,
     mean,
     mean_cov,
+    mean_l,
     mmap,
+    mtm,
+    norm_0,
     norm_1,
     norm_2,
     norm_inf,
@@ -71,6 +77,8 @@ from typedprop.linalg import (
     split_cols,
     split_rows,
     svd,
+    svd_full,
+    sym,
     take_diag,
     to_columns,
     to_rows,
@@ -260,6 +268,37 @@ def _np_sym(a: Array) -> Array:
     return (a + a.T) * 0.5
 
 
+def _squared_vectors(parts: Any) -> Any:
+    """A decomposition with each matrix of vectors squared elementwise: blind to their signs."""
+    return tuple(p * p if len(_shape(p)) == 2 else p for p in parts)
+
+
+def _projector(v: Any) -> Any:
+    """``sum_i (i + 1) v_i v_iᵀ`` over the columns of ``v``: blind to their signs."""
+    return _weighted_pairs(v, v)
+
+
+def _pairs(usv: Any) -> Any:
+    """``sum_i (i + 1) u_i v_iᵀ`` of an SVD: blind to a sign flip of a pair ``u_i``, ``v_i``."""
+    return _weighted_pairs(usv[0], usv[2])
+
+
+def _weighted_pairs(u: Any, v: Any) -> Any:
+    weights = np.arange(1.0, _shape(u)[1] + 1.0)
+    return (u * (Vec(weights) if isinstance(u, Mat | BVar) else weights)) @ v.T
+
+
+def _np_svd(x: Array) -> tuple[Array, Array, Array]:
+    u, s, vt = np.linalg.svd(x, full_matrices=False)
+    return u, s, vt.T
+
+
+def _np_diag_r(c: float, v: Array, mn: tuple[int, int]) -> Array:
+    out = np.full(mn, c)
+    out[np.arange(len(v)), np.arange(len(v))] = v
+    return out
+
+
 def _rows(x: Any) -> list[Any]:
     r, c = _shape(x)
     return [[x[i, j] for j in range(c)] for i in range(r)]
@@ -436,7 +475,7 @@ CASES: dict[str, Case] = {
         ("norm_1",), peaked("M0"), norm_1, lambda x: np.linalg.norm(x, 1), lambda x: ()
     ),
     "norm_2 (Mat)": Case(
-        ("norm_2",), separated(), norm_2, lambda x: np.linalg.norm(x, 2), lambda x: (), order=1
+        ("norm_2",), separated(), norm_2, lambda x: np.linalg.norm(x, 2), lambda x: ()
     ),
     "norm_inf (Mat)": Case(
         ("norm_inf",), peaked("M1"), norm_inf, lambda x: np.linalg.norm(x, np.inf), lambda x: ()
@@ -464,7 +503,6 @@ CASES: dict[str, Case] = {
         svd,
         lambda x: np.linalg.svd(x, compute_uv=False),
         lambda x: (min(_shape(x)),),
-        order=1,
     ),
     "eigenvalues": Case(
         ("eigenvalues",),
@@ -472,7 +510,6 @@ CASES: dict[str, Case] = {
         lambda a: eigenvalues(_sym(a)),
         lambda a: np.linalg.eigvalsh(_np_sym(a)),
         lambda a: (len(a),),
-        order=1,
     ),
     "chol": Case(
         ("chol",),
@@ -481,6 +518,65 @@ CASES: dict[str, Case] = {
         lambda a: np.linalg.cholesky(_np_sym(a) + (len(a) + 1.0) * np.eye(len(a))),
         _shape,
     ),
+    # eigenvectors and singular vectors through functions that do not see their signs
+    "eigensystem": Case(
+        ("eigensystem",),
+        spread_square(),
+        lambda a: _squared_vectors(eigensystem(sym(a))),
+        lambda a: _squared_vectors(np.linalg.eigh(_np_sym(a))),
+        lambda a: [(len(a),), _shape(a)],
+    ),
+    "eigensystem (projectors)": Case(
+        ("eigensystem",),
+        spread_square(),
+        lambda a: _projector(eigensystem(sym(a))[1]),
+        lambda a: _projector(np.linalg.eigh(_np_sym(a))[1]),
+        _shape,
+    ),
+    "svd_full": Case(
+        ("svd_full",),
+        separated(),
+        lambda x: _squared_vectors(svd_full(x)),
+        lambda x: _squared_vectors(_np_svd(x)),
+        lambda x: [(len(x), min(_shape(x))), (min(_shape(x)),), (len(x[0]), min(_shape(x)))],
+    ),
+    "svd_full (pairs)": Case(
+        ("svd_full",),
+        separated(),
+        lambda x: _pairs(svd_full(x)),
+        lambda x: _pairs(_np_svd(x)),
+        lambda x: _shape(x),
+    ),
+    # symmetric matrices and the rest of hmatrix-backprop
+    "sym": Case(("sym",), args("Mnn"), sym, _np_sym, _shape),
+    "mtm": Case(("mtm",), args("Mmn"), mtm, lambda x: x.T @ x, lambda x: (_shape(x)[1],) * 2),
+    "invlndet": Case(
+        ("invlndet",),
+        well_conditioned(),
+        invlndet,
+        lambda x: (np.linalg.inv(x), np.linalg.slogdet(x)[1], np.linalg.slogdet(x)[0]),
+        lambda x: [_shape(x), (), ()],
+    ),
+    "diag_r": Case(
+        ("diag_r",),
+        args("f", "Vk", low=0),
+        lambda c, v, mn: diag_r(c, v, *mn),
+        _np_diag_r,
+        lambda c, v, mn: mn,
+        static=lambda xs: st.tuples(st.integers(len(xs[1]), 6), st.integers(len(xs[1]), 6)),
+    ),
+    "mean_l (Mat)": Case(
+        ("mean_l",), args("Mmn"), mean_l, lambda x: x.mean(axis=0), lambda x: (len(x[0]),)
+    ),
+    "mean_l (list)": Case(
+        ("mean_l",),
+        rows_of(),
+        lambda *rows: mean_l(list(rows)),
+        lambda *rows: np.mean(rows, axis=0),
+        lambda *rows: (len(rows[0]),),
+    ),
+    "norm_0 (Vec)": Case(("norm_0",), peaked("V"), norm_0, np.count_nonzero, lambda x: ()),
+    "norm_0 (Mat)": Case(("norm_0",), peaked("M0"), norm_0, np.count_nonzero, lambda x: ()),
     # maps (the function closes over another BVar)
     "vmap": Case(
         ("vmap",),
@@ -566,6 +662,8 @@ for _symbol, _op in ARITHMETIC.items():
 
 # One node per element, or a second derivative through a factorization: fewer examples.
 SLOW_NAMES = {"vmap", "mmap", "zip_with_vector", "matrix", "vector", "chol", "inv", "det", "lndet"}
+SLOW_NAMES |= {"svd", "eigenvalues", "norm_2 (Mat)", "invlndet"}
+SLOW_NAMES |= {"eigensystem", "eigensystem (projectors)", "svd_full", "svd_full (pairs)"}
 FAST_NAMES = sorted(set(CASES) - SLOW_NAMES)
 
 
@@ -709,31 +807,103 @@ def test_every_public_name_is_tested() -> None:
     assert set(la.__all__) - covered == set()
 
 
-# --- first-derivative-only operations ---
-
-FIRST_ORDER_ONLY: dict[str, tuple[Any, Callable[..., Any]]] = {
-    "svd": (separated(), svd),
-    "eigenvalues": (spread_square(), lambda a: eigenvalues(_sym(a))),
-    "norm_2 (Mat)": (separated(), norm_2),
-}
+# --- decompositions: closed forms, degenerate points ---
 
 
-@pytest.mark.parametrize("name", sorted(FIRST_ORDER_ONLY))
 @SLOW
 @given(data=st.data())
-def test_second_derivative_of_factorizations_raises(name: str, data: st.DataObject) -> None:
-    """A second derivative of svd, eigenvalues or matrix norm_2 raises TypedpropError."""
-    strategy, f = FIRST_ORDER_ONLY[name]
-    (x,) = data.draw(strategy)
+def test_decompositions_rebuild_their_matrix_and_its_gradient(data: st.DataObject) -> None:
+    """``u diag(s) vᵀ`` of svd_full is the matrix, and ``V diag(w) Vᵀ`` of eigensystem its
+    symmetric part: so their gradients are the weights (their symmetric part), exactly."""
+    (x,) = data.draw(separated())
+    (a,) = data.draw(spread_square())
+    w: Mat[Any, Any] = Mat(data.draw(arrays(_shape(x), ELEMENTS)))
+    b: Mat[Any, Any] = Mat(data.draw(arrays(_shape(a), ELEMENTS)))
 
-    def first(a: Any) -> Any:
-        return fn.sum_elements(f(a) * f(a))
+    def rebuilt_svd(m: Any) -> Any:
+        u, s, v = svd_full(m)
+        return fn.sum_elements((u * s) @ tr(v) * w)
 
-    assert isinstance(grad_bp(first, x), Mat)
-    with pytest.raises(TypedpropError, match="second derivatives are not implemented"):
-        grad_bp(lambda a: fn.sum_elements(grad_bp(first, a)), x)
-    with pytest.raises(TypedpropError, match="second derivatives are not implemented"):
-        check_grad(f, x, order=2)
+    def rebuilt_eig(m: Any) -> Any:
+        values, vectors = eigensystem(m)
+        return fn.sum_elements((vectors * values) @ tr(vectors) * b)
+
+    np.testing.assert_allclose(grad_bp(rebuilt_svd, x).array, w.array, atol=1e-9)
+    g = grad_bp(rebuilt_eig, sym(a))
+    np.testing.assert_allclose(g.array, _np_sym(b.array), atol=1e-9)
+
+
+def test_degenerate_decompositions_raise_instead_of_nan() -> None:
+    """A gradient through eigen or singular vectors where they are not determined (equal
+    values, or a zero singular value of a non-square matrix) raises DegenerateError; one
+    through the values alone does not."""
+    weights = matrix([[1.0, 2.0, 0.5], [0.0, 1.0, 3.0], [2.0, 1.0, 1.0]])
+    with pytest.raises(DegenerateError, match=r"^eigensystem: two eigenvalues are equal"):
+        grad_bp(lambda a: fn.sum_elements(eigensystem(a)[1] ** 2 * weights), eye(3))
+    assert grad_bp(lambda a: fn.sum_elements(eigensystem(a)[0]), eye(3)) == eye(3)
+    with pytest.raises(DegenerateError, match=r"^svd_full: two singular values are equal"):
+        grad_bp(lambda a: fn.sum_elements(svd_full(a)[0] ** 2 * weights), eye(3))
+    tall = matrix([[1.0, 0.0], [0.0, 0.0], [0.0, 0.0]])
+    with pytest.raises(DegenerateError, match=r"^svd_full: a singular value of the 3-by-2"):
+        grad_bp(lambda a: fn.sum_elements(svd_full(a)[0] ** 2 * Mat(np.ones((3, 2)))), tall)
+    with pytest.raises(DegenerateError, match=r"^svd_full: a singular value of the 2-by-3"):
+        grad_bp(lambda a: fn.sum_elements(svd_full(a)[2] ** 2 * Mat(np.ones((3, 2)))), tr(tall))
+    assert isinstance(grad_bp(lambda a: fn.sum_elements(svd_full(a)[1]), tall), Mat)
+    # second derivatives of the values go through the vectors
+    w = vector([1.0, 2.0, 3.0])
+    values: Callable[[Any], Any]
+    for name, values in (("eigensystem", eigenvalues), ("svd_full", svd)):
+
+        def gradient_sum(a: Any, values: Callable[[Any], Any] = values) -> Any:
+            return fn.sum_elements(grad_bp(lambda b: dot(values(b), w), a))
+
+        with pytest.raises(DegenerateError, match=rf"^{name}: two .* are equal"):
+            grad_bp(gradient_sum, eye(3))
+    with pytest.raises(DegenerateError, match=r"^svd_full: two singular values are equal"):
+        grad_bp(lambda a: fn.sum_elements(grad_bp(norm_2, a) * weights), eye(3))
+
+
+def test_new_operations_refuse_bad_input_with_typed_errors() -> None:
+    """Non-square input to sym/eigensystem/invlndet, a diagonal too long for diag_r, a mean of
+    no vectors, a singular matrix for invlndet: each a typed error naming the operation."""
+    wide: Any = zeros(2, 3)  # mypy reports these calls itself: tests/mypy/cases
+    with pytest.raises(ShapeError, match=re.escape("Dimension mismatch in sym: Mat[2, 3]")):
+        sym(wide)
+    with pytest.raises(ShapeError, match=re.escape("in eigensystem: Mat[2, 3]")):
+        eigensystem(wide)
+    with pytest.raises(ShapeError, match=re.escape("in invlndet: Mat[2, 3]")):
+        invlndet(wide)
+    with pytest.raises(ShapeError, match=re.escape("diag_r: Vec[3] does not fit")):
+        diag_r(0.0, vector([1.0, 2.0, 3.0]), 2, 4)
+    with pytest.raises(ShapeError, match=r"^mean_l: the mean of no vectors"):
+        mean_l(zeros(0, 3))
+    with pytest.raises(SingularMatrixError, match=r"^invlndet: the matrix is singular"):
+        invlndet(matrix([[1.0, 2.0], [2.0, 4.0]]))
+
+
+def test_diag_r_is_hmatrix_diag_r() -> None:
+    """diag_r fills with c everywhere but the first len(v) diagonal entries, as hmatrix's
+    diagR; the gradient of c sums the filled places, that of v reads the diagonal (where
+    hmatrix-backprop's rule fails unless v covers the diagonal)."""
+    v = vector([5.0, 6.0])
+    assert diag_r(1.0, v, 3, 4) == matrix(
+        [[5.0, 1.0, 1.0, 1.0], [1.0, 6.0, 1.0, 1.0], [1.0, 1.0, 1.0, 1.0]]
+    )
+    weights: Mat[Any, Any] = Mat(np.arange(12.0).reshape(3, 4))
+
+    def weighted(c: Any, u: Any) -> Any:
+        return fn.sum_elements(diag_r(c, u, 3, 4) * weights)
+
+    gc, gv = grad_bp_n(weighted, 1.0, v)
+    assert gc == float(np.sum(weights.array) - 0.0 - 5.0)  # all but weights[0, 0], [1, 1]
+    assert gv == vector([0.0, 5.0])
+
+
+def test_norm_0_counts_nonzeros_with_zero_gradient() -> None:
+    """norm_0 counts the non-zero elements; its gradient is a zero of the argument's kind."""
+    x = matrix([[0.0, 1.5], [-2.0, 0.0]])
+    assert norm_0(x) == 2.0 and norm_0(vector([0.0, 0.0])) == 0.0
+    assert grad_bp(norm_0, x) == zeros(2, 2)
 
 
 @given(data=st.data())
@@ -973,9 +1143,9 @@ def mismatch_cases(m: int, n: int, d: int) -> dict[str, tuple[Callable[..., Any]
             msg("zip_with_vector", f"Vec[{n}]", f"Vec[{k}]"),
         ),
     }
-    for sym, op in (("-", operator.sub), ("*", operator.mul), ("/", operator.truediv)):
-        out[f"Vec {sym} Vec"] = (op, (vn, vk), msg(sym, f"Vec[{n}]", f"Vec[{k}]"))
-        out[f"Mat {sym} Mat"] = (op, (mn, mk), msg(sym, f"Mat[{m}, {n}]", f"Mat[{m}, {k}]"))
+    for sign, op in (("-", operator.sub), ("*", operator.mul), ("/", operator.truediv)):
+        out[f"Vec {sign} Vec"] = (op, (vn, vk), msg(sign, f"Vec[{n}]", f"Vec[{k}]"))
+        out[f"Mat {sign} Mat"] = (op, (mn, mk), msg(sign, f"Mat[{m}, {n}]", f"Mat[{m}, {k}]"))
     out["Vec + Vec"] = (operator.add, (vn, vk), msg("+", f"Vec[{n}]", f"Vec[{k}]"))
     for name, f in (("inv", inv), ("det", det), ("lndet", lndet), ("take_diag", take_diag)):
         out[name] = (f, (zeros(n, k),), re.escape(f"Dimension mismatch in {name}: Mat[{n}, {k}]"))

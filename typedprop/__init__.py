@@ -30,6 +30,7 @@ from typedprop.classes import one as one
 from typedprop.classes import register_backprop as register_backprop
 from typedprop.classes import zero as zero
 from typedprop.errors import CheckpointError as CheckpointError
+from typedprop.errors import DegenerateError as DegenerateError
 from typedprop.errors import EscapedBVarError as EscapedBVarError
 from typedprop.errors import FieldTypeError as FieldTypeError
 from typedprop.errors import GradientCheckError as GradientCheckError
@@ -70,6 +71,7 @@ __all__ = [
     "Backprop",
     "BVar",
     "CheckpointError",
+    "DegenerateError",
     "EscapedBVarError",
     "FieldTypeError",
     "LensError",

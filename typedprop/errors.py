@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "CheckpointError",
+    "DegenerateError",
     "FieldTypeError",
     "EscapedBVarError",
     "GradientCheckError",
@@ -64,3 +65,8 @@ class PullbackError(TypedpropError, TypeError):
 
 class SingularMatrixError(TypedpropError, ValueError):
     """A matrix without the property an operation needs: an inverse, or positive definiteness."""
+
+
+class DegenerateError(TypedpropError, ValueError):
+    """Equal eigenvalues or singular values (or a zero one), where the vectors of a
+    decomposition, and so the gradient through them, are not determined."""

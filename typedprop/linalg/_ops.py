@@ -1,10 +1,10 @@
 """The hmatrix-backprop operation set on ``Vec`` and ``Mat``, each rule beside its forward.
 
 Every function takes plain ``Vec``/``Mat`` values or their ``BVar``s. Rules are written with
-these same operations, so they differentiate again, except where a rule needs the singular or
-eigen vectors as constants (``svd``, ``eigenvalues``, the matrix ``norm_2``): there a second
-derivative raises instead of being silently wrong. Where the Haskell original's gradient is
+these same operations, so they differentiate again. Where the Haskell original's gradient is
 wrong (``mean`` divides by the non-zero count, ``cov`` scales by ``2/n``), ours is right.
+Decompositions (inverse, determinants, SVD, eigensystem, Cholesky) are in ``_decomp``,
+symmetric matrices (``sym``, ``mtm``) in ``_sym``.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from numpy.typing import ArrayLike
 
 from typedprop._arith import BROADCAST_TO, GETITEM, TRANSPOSE, sum_axis
 from typedprop._core import BVar, Op, _apply1, _apply2, _apply_n, deep_value
-from typedprop.errors import ShapeError, SingularMatrixError, TypedpropError
+from typedprop.errors import ShapeError
 from typedprop.functions import mean as _mean
 from typedprop.functions import sqrt, sum_elements
 from typedprop.linalg._types import Add, Mat, Vec, mismatch, show
@@ -25,27 +25,25 @@ from typedprop.linalg._types import Add, Mat, Vec, mismatch, show
 __all__ = [
     "as_mat",
     "as_vec",
-    "chol",
     "col",
     "cov",
     "cross",
-    "det",
     "diag",
+    "diag_r",
     "dot",
-    "eigenvalues",
     "eye",
     "from_columns",
     "from_rows",
     "head_tail",
     "hstack",
-    "inv",
     "konst",
     "linspace",
-    "lndet",
     "matrix",
     "mean",
     "mean_cov",
+    "mean_l",
     "mmap",
+    "norm_0",
     "norm_1",
     "norm_2",
     "norm_inf",
@@ -54,7 +52,6 @@ __all__ = [
     "split",
     "split_cols",
     "split_rows",
-    "svd",
     "take_diag",
     "to_columns",
     "to_rows",
@@ -673,6 +670,44 @@ def _square(x: Any) -> bool:
     return len(s) == 2 and s[0] == s[1]
 
 
+@overload
+def diag_r(c: float, v: Vec[K], m: M, n: N) -> Mat[M, N]: ...
+@overload
+def diag_r(c: Scalar, v: BVar[Vec[K]], m: M, n: N) -> BVar[Mat[M, N]]: ...
+@overload
+def diag_r(c: BVar[float], v: Vec[K] | BVar[Vec[K]], m: M, n: N) -> BVar[Mat[M, N]]: ...
+def diag_r(c: Any, v: Any, m: int, n: int) -> Any:
+    """An ``m``-by-``n`` matrix with ``v`` on its diagonal and ``c`` everywhere else
+    (hmatrix's ``diagR``): where ``v`` is shorter than the diagonal, the rest of the diagonal
+    is ``c`` too. The gradient of ``c`` is the sum of the gradient over the places it fills.
+
+    hmatrix-backprop's rule fails at run time unless ``v`` fills the whole diagonal, and
+    hmatrix drops the elements of a ``v`` longer than the diagonal; here both work or raise.
+
+    Raises:
+        ShapeError: ``v`` is longer than the diagonal, ``min(m, n)``.
+
+    Example:
+        >>> from typedprop.linalg import diag_r, vector
+        >>> diag_r(0.5, vector([1.0, 2.0]), 2, 3)
+        Mat[2, 3]([[1. , 0.5, 0.5],
+               [0.5, 2. , 0.5]])
+    """
+    _expect("diag_r", (Vec,), v)
+    _dims("diag_r", m, n)
+    k = np.shape(deep_value(v))[0]
+    if k > min(m, n):
+        raise ShapeError(
+            f"diag_r: {show(deep_value(v))} does not fit on the diagonal of Mat[{m}, {n}], "
+            f"which has {min(m, n)} elements; give at most that many"
+        )
+    fill = np.ones((m, n))
+    fill[np.arange(k), np.arange(k)] = 0.0
+    left: Mat[Any, Any] = Mat._rewrap(np.eye(m, k))
+    right: Mat[Any, Any] = Mat._rewrap(np.eye(k, n))
+    return c * Mat._rewrap(fill) + left @ diag(v) @ right
+
+
 # --- norms and statistics ---
 
 
@@ -715,6 +750,28 @@ _NORM_1: Op = Op("norm_1", 1, fwd=_norm1_fwd, vjps=(_norm1_vjp,))
 _NORM_INF: Op = Op("norm_inf", 1, fwd=_norminf_fwd, vjps=(_norminf_vjp,))
 
 
+_NORM_0: Op = Op(
+    "norm_0", 1, fwd=lambda x: float(np.count_nonzero(x.array)), vjps=(lambda g, ans, x: None,)
+)
+
+
+@overload
+def norm_0(x: Vec[Any] | Mat[Any, Any]) -> float: ...
+@overload
+def norm_0(x: BVar[Vec[Any]] | BVar[Mat[Any, Any]]) -> BVar[float]: ...
+def norm_0(x: Any) -> Any:
+    """The number of non-zero elements of a vector or matrix; its gradient is zero (a count
+    does not change under small changes, away from the zeros).
+
+    Example:
+        >>> from typedprop.linalg import norm_0, vector
+        >>> norm_0(vector([0.0, 2.0, -1.0]))
+        2.0
+    """
+    _expect("norm_0", (_ANY,), x)
+    return _apply1(_NORM_0, x)
+
+
 @overload
 def norm_1(x: Vec[Any] | Mat[Any, Any]) -> float: ...
 @overload
@@ -747,6 +804,8 @@ def norm_2(x: Any) -> Any:
     _expect("norm_2", (_ANY,), x)
     v = deep_value(x)
     if type(v) is Mat:
+        from typedprop.linalg._decomp import svd  # _decomp builds on this module
+
         return _apply2(GETITEM, svd(x), 0)
     return sqrt(dot(x, x))
 
@@ -816,216 +875,28 @@ def mean_cov(x: Any) -> tuple[Any, Any]:
     return _apply1(_MEAN_ROWS, x), cov(x)
 
 
-# --- inverse and determinant ---
-
-
-def _inv_fwd(x: Mat[Any, Any]) -> Mat[Any, Any]:
-    _check("inv", _square(x), x, why="; inv needs a square matrix")
-    return Mat._rewrap(_inverse("inv", x.array))
-
-
-def _inverse(name: str, a: Any) -> Any:
-    """``a``'s inverse, or a ``SingularMatrixError`` naming the operation that needed it."""
-    try:
-        return np.linalg.inv(a)
-    except np.linalg.LinAlgError as e:
-        raise SingularMatrixError(
-            f"{name}: the matrix is singular (its determinant is 0), so it has no inverse "
-            f"({e}); {_SINGULAR_HINT}"
-        ) from e
-
-
-_SINGULAR_HINT = "check it with det(m) first, or regularise it (m + eps * eye(n))"
-
-
-def _cofactors(a: Any) -> Any:
-    """The matrix of cofactors of ``a`` (the adjugate's transpose, the gradient of ``det``),
-    from the SVD ``U S Vᵀ``: ``det(U) det(V) U diag(prod_{j != i} s_j) Vᵀ``. Defined and
-    accurate for singular matrices too, where ``det(X) X⁻ᵀ`` is not."""
-    u, sv, vt = np.linalg.svd(a)
-    n = sv.shape[0]
-    before = np.concatenate(([1.0], np.cumprod(sv[:-1]))) if n else sv
-    after = np.concatenate((np.cumprod(sv[::-1][:-1])[::-1], [1.0])) if n else sv
-    sign = np.sign(np.linalg.det(u) * np.linalg.det(vt))
-    return (u * (sign * before * after)) @ vt
-
-
-def _det_vjp(g: Any, ans: Any, x: Any) -> Any:
-    if type(x) is not BVar and type(g) is not BVar:
-        return Mat._rewrap(_cofactors(x.array)) * g
-    if deep_value(ans) == 0.0:
-        raise SingularMatrixError(
-            "det: its second derivative at a singular matrix is not implemented (the first "
-            "derivative there, the cofactor matrix, is); differentiate det once at this point"
-        )
-    return tr(inv(x)) * (g * ans)
-
-
-def _lndet_vjp(g: Any, ans: Any, x: Any) -> Any:
-    if deep_value(ans) == -np.inf:
-        raise SingularMatrixError(
-            f"lndet: log |det X| is -inf at a singular matrix and has no gradient there; "
-            f"{_SINGULAR_HINT}"
-        )
-    return tr(inv(x)) * g
-
-
-_INV: Op = Op("inv", 1, fwd=_inv_fwd, vjps=(lambda g, ans, x: -(tr(ans) @ g @ tr(ans)),))
-_DET: Op = Op("det", 1, fwd=lambda x: float(np.linalg.det(x.array)), vjps=(_det_vjp,))
-_LNDET: Op = Op(
-    "lndet",
-    1,
-    fwd=lambda x: float(np.linalg.slogdet(x.array)[1]),
-    vjps=(_lndet_vjp,),
-)
-
-
 @overload
-def inv(x: Mat[N, N]) -> Mat[N, N]: ...
+def mean_l(x: Mat[M, N] | Sequence[Vec[N]]) -> Vec[N]: ...
 @overload
-def inv(x: BVar[Mat[N, N]]) -> BVar[Mat[N, N]]: ...
-def inv(x: Any) -> Any:
-    """The inverse of a square matrix; gradient ``-X⁻ᵀ G X⁻ᵀ``.
+def mean_l(x: BVar[Mat[M, N]] | Sequence[BVar[Vec[N]]]) -> BVar[Vec[N]]: ...
+def mean_l(x: Any) -> Any:
+    """The mean of a list of vectors of one dimension: of the rows of a ``Mat`` (hmatrix's
+    ``meanL``), or of a sequence of ``Vec``s.
 
     Raises:
-        SingularMatrixError: the matrix is singular.
+        ShapeError: there are no vectors (no mean), or they differ in dimension.
+
+    Example:
+        >>> from typedprop.linalg import mean_l, vector
+        >>> mean_l([vector([1.0, 2.0]), vector([3.0, 6.0])])
+        Vec[2]([2., 4.])
     """
-    _expect("inv", (Mat,), x)
-    return _apply1(_INV, x)
-
-
-@overload
-def det(x: Mat[N, N]) -> float: ...
-@overload
-def det(x: BVar[Mat[N, N]]) -> BVar[float]: ...
-def det(x: Any) -> Any:
-    """The determinant of a square matrix; gradient ``g`` times the cofactor matrix (``det(X)
-    X⁻ᵀ`` where ``X`` is invertible), also at a singular matrix; the second derivative is
-    there only where ``X`` is invertible.
-
-    Raises:
-        SingularMatrixError: a second derivative at a singular matrix.
-    """
-    _expect("det", (Mat,), x)
-    _check("det", _square(x), x, why="; det needs a square matrix")
-    return _apply1(_DET, x)
-
-
-@overload
-def lndet(x: Mat[N, N]) -> float: ...
-@overload
-def lndet(x: BVar[Mat[N, N]]) -> BVar[float]: ...
-def lndet(x: Any) -> Any:
-    """``log |det X|`` of a square matrix; gradient ``g X⁻ᵀ``; ``-inf`` at a singular matrix.
-
-    Raises:
-        SingularMatrixError: the gradient at a singular matrix (there is none).
-    """
-    _expect("lndet", (Mat,), x)
-    _check("lndet", _square(x), x, why="; lndet needs a square matrix")
-    return _apply1(_LNDET, x)
-
-
-# --- factorizations ---
-
-
-def _first_order_only(name: str, *values: Any) -> None:
-    if any(type(v) is BVar for v in values):
-        raise TypedpropError(
-            f"{name}: second derivatives are not implemented (its rule holds the singular or "
-            f"eigen vectors constant); differentiate it once only"
-        )
-
-
-def _svd_vjp(g: Any, ans: Any, x: Any) -> Any:
-    _first_order_only("svd", g, x)
-    u, _, vt = np.linalg.svd(x.array, full_matrices=False)
-    return Mat._rewrap((u * g.array) @ vt)
-
-
-_SVD: Op = Op(
-    "svd",
-    1,
-    fwd=lambda x: Vec._rewrap(np.linalg.svd(x.array, compute_uv=False)),
-    vjps=(_svd_vjp,),
-)
-
-
-@overload
-def svd(x: Mat[M, N]) -> Vec[Any]: ...
-@overload
-def svd(x: BVar[Mat[M, N]]) -> BVar[Vec[Any]]: ...
-def svd(x: Any) -> Any:
-    """The singular values of a matrix, largest first (first derivatives only)."""
-    _expect("svd", (Mat,), x)
-    return _apply1(_SVD, x)
-
-
-def _eig_vjp(g: Any, ans: Any, x: Any) -> Any:
-    _first_order_only("eigenvalues", g, x)
-    _, v = np.linalg.eigh(x.array)
-    return Mat._rewrap((v * g.array) @ v.T)
-
-
-def _eig_fwd(x: Mat[Any, Any]) -> Vec[Any]:
-    _check("eigenvalues", _square(x), x, why="; eigenvalues needs a symmetric matrix")
-    return Vec._rewrap(np.linalg.eigvalsh(x.array))
-
-
-_EIGENVALUES: Op = Op("eigenvalues", 1, fwd=_eig_fwd, vjps=(_eig_vjp,))
-
-
-@overload
-def eigenvalues(x: Mat[N, N]) -> Vec[N]: ...
-@overload
-def eigenvalues(x: BVar[Mat[N, N]]) -> BVar[Vec[N]]: ...
-def eigenvalues(x: Any) -> Any:
-    """The eigenvalues of a symmetric matrix, ascending (first derivatives only).
-
-    Only the lower triangle is read; the gradient is the symmetric ``V diag(g) Vᵀ``.
-    """
-    _expect("eigenvalues", (Mat,), x)
-    return _apply1(_EIGENVALUES, x)
-
-
-def _phi(a: Any) -> Any:
-    """The lower triangle with the diagonal halved (Murray 2016's Φ)."""
-    n = np.shape(deep_value(a))[0]
-    mask = np.tril(np.ones((n, n))) - 0.5 * np.eye(n)
-    return a * Mat._rewrap(mask)
-
-
-def _chol_vjp(g: Any, ans: Any, x: Any) -> Any:
-    linv = inv(ans)
-    s = tr(linv) @ _phi(tr(ans) @ g) @ linv
-    return (s + tr(s)) * 0.5
-
-
-def _chol_fwd(x: Mat[Any, Any]) -> Mat[Any, Any]:
-    _check("chol", _square(x), x, why="; chol needs a symmetric positive definite matrix")
-    try:
-        return Mat._rewrap(np.linalg.cholesky(x.array))
-    except np.linalg.LinAlgError as e:
-        raise SingularMatrixError(
-            f"chol: the matrix is not positive definite ({e}); chol needs a symmetric positive "
-            f"definite matrix (a covariance plus eps * eye(n), say)"
-        ) from e
-
-
-_CHOL: Op = Op("chol", 1, fwd=_chol_fwd, vjps=(_chol_vjp,))
-
-
-@overload
-def chol(x: Mat[N, N]) -> Mat[N, N]: ...
-@overload
-def chol(x: BVar[Mat[N, N]]) -> BVar[Mat[N, N]]: ...
-def chol(x: Any) -> Any:
-    """The lower Cholesky factor ``L`` of a symmetric positive definite ``X = L Lᵀ``.
-
-    The gradient (Murray 2016) is symmetric; it is differentiable again.
-    """
-    _expect("chol", (Mat,), x)
-    return _apply1(_CHOL, x)
+    if isinstance(x, Sequence):
+        x = from_rows(x)
+    _expect("mean_l", (Mat,), x)
+    if np.shape(deep_value(x))[0] == 0:
+        raise ShapeError(f"mean_l: the mean of no vectors ({show(deep_value(x))}) is undefined")
+    return _apply1(_MEAN_ROWS, x)
 
 
 # --- maps ---
