@@ -56,7 +56,9 @@ CHECKED_PAIRS: Final = {
 # typedprop.functions of two operands of one shape
 LOSSES: Final = frozenset({"cross_entropy"})
 CONSTRUCTORS: Final = frozenset({"zeros", "eye", "konst", "linspace"})
-SQUARE: Final = frozenset({"inv", "chol", "det", "lndet", "take_diag", "eigenvalues"})
+SQUARE: Final = frozenset(
+    {"inv", "chol", "det", "lndet", "take_diag", "eigenvalues", "eigensystem", "sym", "invlndet"}
+)
 SHAPE_CHECKS: Final = SQUARE | {"unrow", "uncol"}
 
 

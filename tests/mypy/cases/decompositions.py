@@ -30,9 +30,9 @@ reveal_type(diag_r(0.0, v3, 4, 5))  # N: Revealed type is "typedprop.linalg._typ
 reveal_type(mean_l(tall))  # N: Revealed type is "typedprop.linalg._types.Vec[Literal[2]]"
 reveal_type(mean_l([v3, v3]))  # N: Revealed type is "typedprop.linalg._types.Vec[Literal[3]]"
 reveal_type(norm_0(wide))  # N: Revealed type is "float"
-bad1 = eigensystem(wide)  # E: Cannot infer value of type parameter "N" of "eigensystem"  [misc]
-bad2 = sym(wide)  # E: Cannot infer value of type parameter "N" of "sym"  [misc]
-bad3 = invlndet(tall)  # E: Cannot infer value of type parameter "N" of "invlndet"  [misc]
+bad1 = eigensystem(wide)  # E: Dimension mismatch in eigensystem: Mat[2, 3] is not square  [dim-mismatch]
+bad2 = sym(wide)  # E: Dimension mismatch in sym: Mat[2, 3] is not square  [dim-mismatch]
+bad3 = invlndet(tall)  # E: Dimension mismatch in invlndet: Mat[5, 2] is not square  [dim-mismatch]
 bad4 = mean_l([v3, v4])  # E: Need type annotation for "bad4"  [var-annotated] # E: Argument 1 to "mean_l" has incompatible type "list[object]"; expected "Mat[Never, Never] | Sequence[Vec[Never]]"  [arg-type]
 values, vectors = eigensystem(sq)
 bad5: Vec[4] = values  # E: Incompatible types in assignment (expression has type "Vec[Literal[3]]", variable has type "Vec[Literal[4]]")  [assignment]
@@ -52,7 +52,7 @@ def on_bvars(x: BVar[Mat[3, 3]], y: BVar[Mat[2, 3]]) -> None:
     reveal_type(sym(x))  # N: Revealed type is "typedprop._core.BVar[typedprop.linalg._types.Mat[Literal[3], Literal[3]]]"
     reveal_type(mtm(y))  # N: Revealed type is "typedprop._core.BVar[typedprop.linalg._types.Mat[Literal[3], Literal[3]]]"
     reveal_type(invlndet(x))  # N: Revealed type is "tuple[typedprop._core.BVar[typedprop.linalg._types.Mat[Literal[3], Literal[3]]], typedprop._core.BVar[float], typedprop._core.BVar[float]]"
-    bad13 = eigensystem(y)  # E: Cannot infer value of type parameter "N" of "eigensystem"  [misc]
-    bad14 = sym(y)  # E: Cannot infer value of type parameter "N" of "sym"  [misc]
+    bad13 = eigensystem(y)  # E: Dimension mismatch in eigensystem: Mat[2, 3] is not square  [dim-mismatch]
+    bad14 = sym(y)  # E: Dimension mismatch in sym: Mat[2, 3] is not square  [dim-mismatch]
     w, _ = eigensystem(x)
     bad15: BVar[Vec[2]] = w  # E: Incompatible types in assignment (expression has type "BVar[Vec[Literal[3]]]", variable has type "BVar[Vec[Literal[2]]]")  [assignment]
