@@ -176,6 +176,8 @@ class Prism(Traversal[S, A]):
         """``s`` with its focused part replaced by ``a`` where it holds one, else ``s``."""
         return self.over(s, lambda _: a)
 
+    @overload  # as Lens's, so that its override matches item by item
+    def __rshift__(self, other: Lens[A, B]) -> Prism[S, B]: ...
     @overload
     def __rshift__(self, other: Prism[A, B]) -> Prism[S, B]: ...
     @overload
@@ -199,7 +201,6 @@ class Prism(Traversal[S, A]):
     def _over1(self, s: Any, f: Callable[[Any], Any]) -> Any:
         a = self._match(s)
         return s if a is None else self._build(f(a))
-
 
 
 class Lens(Prism[S, A]):
@@ -489,7 +490,7 @@ def _kind(optic: Traversal[Any, Any]) -> type:
     return Lens if isinstance(optic, Lens) else Prism if isinstance(optic, Prism) else Traversal
 
 
-def _compose(outer: Traversal[Any, Any], inner: Traversal[Any, Any]) -> Any:
+def _compose(outer: Traversal[Any, Any], inner: Traversal[Any, Any]) -> Traversal[Any, Any]:
     """``outer >> inner``: a lens of two lenses, a prism of lenses and prisms, else a traversal."""
     if not isinstance(inner, Traversal):
         raise TypeError(
