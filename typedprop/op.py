@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, get_origin, overl
 
 import numpy as np
 
+from typedprop import classes
 from typedprop._core import (
     _CONST,
     BVar,
@@ -287,7 +288,9 @@ class _Iso:
     def _back(self, g: Any, xs: Sequence[Any]) -> Any:
         if type(g) is BVar:
             parts = _apply1(self.inv, g)
-            return parts if self.n == 1 else tuple(parts[k] for k in range(self.n))
+            if self.n == 1:
+                return _split(parts)
+            return tuple(_split(parts[k]) for k in range(self.n))
         parts = self.from_(g)
         if self.tupled:
             parts = tuple(parts) if isinstance(parts, Sequence) else parts
@@ -312,11 +315,24 @@ class _Iso:
 
     def _inv_back(self, gs: Any) -> Any:
         if not self.tupled:
-            return _apply1(self.fwd, gs) if type(gs) is BVar else self.to(gs)
+            return _split(_apply1(self.fwd, gs)) if type(gs) is BVar else self.to(gs)
         parts = tuple(gs[k] for k in range(self.n)) if type(gs) is BVar else tuple(gs)
         if any(type(p) is BVar for p in parts):
-            return _apply_n(self.fwd, parts)
+            return _split(_apply_n(self.fwd, parts))
         return self.to(*parts)
+
+
+def _split(g: Any) -> Any:
+    """A ``BVar`` gradient of a tuple, list or dict as that container of ``BVar``s (how the
+    engine and ``check_grad`` expect a nested derivative's container gradients)."""
+    v = deep_value(g)
+    if type(g) is not BVar:
+        return g
+    if isinstance(v, dict):
+        return {k: g[k] for k in v}
+    if isinstance(v, tuple | list):
+        return classes.instance_for(v).rebuild(v, [g[i] for i in range(len(v))])
+    return g
 
 
 def _count(parts: Any) -> str:
@@ -527,7 +543,7 @@ def iso_var_n(
     return _as_bvar(_apply_n(iso.fwd, xs))
 
 
-def coerce_var(to: type[B], x: BVar[Any]) -> BVar[B]:
+def coerce_var(to: Callable[..., B], x: BVar[Any]) -> BVar[B]:
     """``x`` seen as a ``BVar`` of ``to``, a type its value already has (backprop's
     ``coerceVar``): the same ``BVar``, with no new node. For a ``NewType`` of the value's type,
     or a narrower annotation (``Vec[Literal[3]]`` for a ``Vec`` of unknown size).
