@@ -332,11 +332,12 @@ def test_id_op_passes_values_and_gradients_through() -> None:
 
 
 def test_compose_op_refuses_ops_that_do_not_fit() -> None:
-    """The outer op takes one argument per inner op, and the inner ops agree on their arity."""
+    """The outer op takes one argument per inner op, and the inner ops agree on their arity
+    (mypy refuses both calls too; at run time they are TypeErrors)."""
     with pytest.raises(TypeError, match="'mul' takes 2 arguments but 1 ops were given"):
-        tp.compose_op(mul, square)
+        tp.compose_op(mul, square)  # type: ignore[call-overload]
     with pytest.raises(TypeError, match="the ops take different numbers of arguments"):
-        tp.compose_op(mul, square, mul)
+        tp.compose_op(mul, square, mul)  # type: ignore[call-overload]
 
 
 def test_coerce_var_retypes_without_a_new_node() -> None:
