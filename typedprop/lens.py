@@ -72,7 +72,7 @@ class Traversal(Generic[S, A]):
     name: str
 
     def __repr__(self) -> str:
-        return f"<{_KIND[_kind(self)]} {self.name}>"
+        return f"<{_kind(self).__name__} {self.name}>"
 
     def to_list(self, s: S) -> list[A]:
         """The focused parts of ``s``, in order."""
@@ -483,10 +483,8 @@ class _PrismChain(Prism[S, B]):
         return self._path
 
 
-_KIND = {Lens: "Lens", Prism: "Prism", Traversal: "Traversal"}
-
-
 def _kind(optic: Traversal[Any, Any]) -> type:
+    """What ``optic`` is, as a user sees it: a ``Lens``, a ``Prism`` or a ``Traversal``."""
     return Lens if isinstance(optic, Lens) else Prism if isinstance(optic, Prism) else Traversal
 
 
