@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import numpy as np
 import pytest
@@ -17,6 +18,7 @@ from typedprop.testing import arrays, check_grad, well_floats
 from .trees import close
 
 Array = NDArray[np.float64]
+T = TypeVar("T")
 
 
 @model
@@ -343,3 +345,217 @@ def test_lens_of_refuses_a_path_that_does_more_than_read_fields(path: Any, messa
     """Anything but reading fields of records is a TypeError that says so."""
     with pytest.raises(TypeError, match=message):
         tp.lens_of(Outer, path)
+
+
+# --- prisms and traversals ---
+
+
+@model
+class Relu:
+    leak: float
+
+
+@model
+class Tanh:
+    gain: Array
+
+
+@model
+class Block:
+    weight: Array
+    bias: Array
+
+
+@model
+class Net:
+    activation: Relu | Tanh
+    blocks: list[Block]
+    pair: tuple[Block, Block]
+    named: dict[str, Block]
+    extra: Array | None = None
+
+
+RELU = Net.activation.when(Relu)
+TANH = Net.activation.when(Tanh)
+WEIGHTS = Net.blocks.each() >> Block.weight
+
+
+def net(w: Array, leak: float, relu: bool = True, n: int = 3) -> Net:
+    blocks = [Block(w * (k + 1.0), w - k) for k in range(n)]
+    act: Relu | Tanh = Relu(leak) if relu else Tanh(w * leak)
+    return Net(act, blocks, (blocks[0], blocks[-1]), {"a": blocks[0], "b": blocks[-1]})
+
+
+def inside(f: Callable[[BVar[Net]], T], s: Net) -> T:
+    """What ``f`` returns inside an ``eval_bp`` call on ``s`` (BVars, None, lists of them)."""
+    seen: list[T] = []
+
+    def run(n: BVar[Net]) -> BVar[float]:
+        seen.append(f(n))
+        return auto(0.0)
+
+    tp.eval_bp(run, s)
+    return seen[0]
+
+
+def activated(n: BVar[Net]) -> BVar[float]:
+    """Uses whichever activation the net holds, through the two prisms."""
+    relu = tp.preview_var(RELU, n)
+    if relu is not None:
+        leak = relu ^ Relu.leak
+        return leak * leak * sum_elements(tp.to_list_of_var(WEIGHTS, n)[0])
+    tanh = tp.preview_var(TANH, n)
+    assert tanh is not None
+    return sum_elements(tp.functions.sin(tanh ^ Tanh.gain) * tp.to_list_of_var(WEIGHTS, n)[1])
+
+
+@given(arrays(shape=(2,)), well_floats())
+def test_a_prism_previews_one_alternative_and_its_gradient_flows_into_it_only(
+    w: Array, leak: float
+) -> None:
+    """preview_var of a union field's alternative: a BVar of it, or None; gradients (to second
+    order) reach that alternative and nothing else of the record."""
+    for relu in (True, False):
+        s = net(w, leak, relu)
+        check_grad(activated, s)
+        g = tp.grad_bp(activated, s)
+        assert type(g.activation) is type(s.activation)
+        if isinstance(g.activation, Relu):
+            assert close(g.activation.leak, 2.0 * leak * float(np.sum(w)))
+        else:
+            assert close(g.activation.gain, np.cos(w * leak) * s.blocks[1].weight)
+    assert inside(lambda n: tp.preview_var(TANH, n), net(w, leak)) is None
+
+
+def test_view_var_of_a_prism_is_the_alternative_known_to_be_there() -> None:
+    """view_var through a prism (backprop's ^^?!) gives the part, or a LensError that says where
+    the match failed and what to use instead."""
+    s = net(np.ones(2), 0.5)
+    assert tp.grad_bp(lambda n: tp.view_var(RELU, n) ^ Relu.leak, s).activation == Relu(1.0)
+    with pytest.raises(
+        LensError,
+        match=r"Net.activation >> when\(Tanh\) found no part in the Net: at when\(Tanh\) the "
+        r"value is a Relu; use preview_var",
+    ):
+        tp.eval_bp(lambda n: tp.view_var(TANH, n), s)
+
+
+def test_when_refuses_a_class_the_field_can_never_hold() -> None:
+    """A prism to a class that is no alternative of the field's union would never match."""
+    with pytest.raises(LensError, match=r"the field holds Relu \| Tanh, never a Block"):
+        Net.activation.when(Block)
+    with pytest.raises(LensError, match=r"holds ndarray \| None, never a Relu"):
+        Net.extra.when(Relu)
+    assert Net.extra.when(np.ndarray).preview(net(np.ones(2), 1.0)) is None
+
+
+@given(arrays(shape=(2,)), well_floats())
+def test_prism_laws_on_plain_values(w: Array, leak: float) -> None:
+    """preview after set gives what was set; set where the part is absent changes nothing;
+    over is set of f of the preview."""
+    s, other = net(w, leak), net(w, leak, relu=False)
+    assert RELU.preview(RELU.set(s, Relu(leak + 1.0))) == Relu(leak + 1.0)
+    assert close(RELU.set(other, Relu(1.0)), other) and RELU.preview(other) is None
+    assert RELU.over(s, lambda r: Relu(r.leak * 2.0)).activation == Relu(leak * 2.0)
+    leak_of = RELU >> Relu.leak
+    assert leak_of.preview(s) == leak and leak_of.to_list(other) == []
+    assert repr(leak_of) == "<Prism Net.activation >> when(Relu) >> Relu.leak>"
+
+
+def test_a_prism_made_from_match_and_build() -> None:
+    """Prism(match, build): the part where match finds one; gradients to second order, through
+    build, into the matched whole."""
+    w_of: tp.Prism[dict[str, float], float] = tp.Prism(
+        lambda d: d.get("w"), lambda w: {"w": w}, name="w"
+    )
+
+    def f(d: BVar[dict[str, float]]) -> BVar[float]:
+        w = tp.preview_var(w_of, d)
+        return auto(0.0) if w is None else tp.functions.sin(w) * w
+
+    check_grad(f, {"w": 0.7})
+    assert close(tp.grad_bp(f, {"w": 0.7}), {"w": np.cos(0.7) * 0.7 + np.sin(0.7)})
+    assert tp.grad_bp(f, {"v": 0.7}) == {"v": 0.0}
+    assert w_of.set({"w": 1.0}, 2.0) == {"w": 2.0} and w_of.set({}, 2.0) == {}
+    assert tp.preview_var(tp.Prism.of(Relu), auto(Relu(1.0))) is not None
+
+
+@given(arrays(shape=(2,)), well_floats())
+def test_a_traversal_reaches_every_weight_and_gradients_to_second_order(
+    w: Array, leak: float
+) -> None:
+    """to_list_of_var of Net.blocks.each() >> Block.weight: one BVar per block's weight, and
+    the gradient (checked to second order) lands in the weights only."""
+
+    def f(n: BVar[Net]) -> BVar[float]:
+        total: BVar[float] = auto(0.0)
+        for k, weight in enumerate(tp.to_list_of_var(WEIGHTS, n)):
+            total = total + sum_elements(tp.functions.sin(weight) * weight) * float(k + 1)
+        return total
+
+    s = net(w, leak)
+    check_grad(f, s)
+    g = tp.grad_bp(f, s)
+    for k, block in enumerate(g.blocks):
+        x = s.blocks[k].weight
+        assert close(block.weight, (np.cos(x) * x + np.sin(x)) * (k + 1.0))
+        assert not np.any(block.bias)
+    assert g.activation == Relu(0.0)
+
+
+def test_traversals_over_tuples_and_dicts_and_their_plain_views() -> None:
+    """each() works on tuple and dict fields too; to_list and over on plain values."""
+    s = net(np.ones(2), 1.0)
+    biases = Net.pair.each() >> Block.bias
+    named = Net.named.each() >> Block.weight
+    assert close(biases.to_list(s), [s.blocks[0].bias, s.blocks[-1].bias])
+    assert close(named.to_list(s), [s.blocks[0].weight, s.blocks[-1].weight])
+    doubled = WEIGHTS.over(s, lambda a: a * 2.0)
+    assert close([b.weight for b in doubled.blocks], [b.weight * 2.0 for b in s.blocks])
+    g = tp.grad_bp(lambda n: sum_elements(tp.to_list_of_var(named, n)[1]), s)
+    assert close(g.named["b"].weight, np.ones(2)) and not np.any(g.named["a"].weight)
+    g = tp.grad_bp(lambda n: sum_elements(tp.to_list_of_var(biases, n)[0]), s)
+    assert close(g.pair[0].bias, np.ones(2)) and not np.any(g.pair[1].bias)
+    assert repr(WEIGHTS) == "<Traversal Net.blocks >> each >> Block.weight>"
+    first = inside(lambda n: tp.preview_var(WEIGHTS, n), s)
+    assert first is not None and close(first.value, s.blocks[0].weight)
+
+
+def test_each_refuses_a_value_that_is_not_a_container() -> None:
+    """A traversal's each() on a record is a LensError naming what it found."""
+    each_weight: tp.Traversal[Any, Any] = tp.lens_of(Net, lambda n: n.blocks).each()
+    itself: Lens[Any, Any] = Lens(lambda a: a, lambda a, b: b)
+    rogue: tp.Traversal[Any, Any] = (Net.activation >> itself).each()
+    with pytest.raises(LensError, match="each: expected a list, tuple or dict to traverse"):
+        rogue.to_list(net(np.ones(2), 1.0))
+    assert len(each_weight.to_list(net(np.ones(2), 1.0))) == 3
+
+
+def test_reading_every_part_of_a_traversal_is_linear() -> None:
+    """Reading all n weights through a traversal records O(n) nodes and makes no zero of a
+    whole record per read: the gradient of n = 400 blocks costs n zeros, not n²."""
+    fields = {"w": Counted}
+    cell: Any = model(type("Cell", (), {"__annotations__": fields, "__module__": __name__}))
+    holder: Any = model(
+        type("Holder", (), {"__annotations__": {"cells": list[cell]}, "__module__": __name__})
+    )
+    s = holder([cell(Counted(float(i))) for i in range(400)])
+    every = holder.cells.each() >> cell.w
+    Counted.zeros = 0
+
+    def f(h: BVar[Any]) -> BVar[float]:
+        total: BVar[float] = auto(0.0)
+        for part in tp.to_list_of_var(every, h)[::2]:  # every other one: the rest get zeros
+            total = total + value_of(part)
+        return total
+
+    g = tp.grad_bp(f, s)
+    assert [g.cells[0].w.v, g.cells[1].w.v] == [1.0, 0.0]
+    assert Counted.zeros == 200
+
+
+def test_to_list_of_var_of_a_lens_to_a_single_part_is_that_part() -> None:
+    """A lens to something that is not a list or tuple is a traversal of one part."""
+    s = net(np.ones(2), 2.0)
+    parts = inside(lambda n: tp.to_list_of_var(Net.activation, n), s)
+    assert [p.value for p in parts] == [Relu(2.0)]

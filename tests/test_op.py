@@ -224,3 +224,142 @@ def test_op_iso_checks_the_gradient_its_inverse_returns() -> None:
     flat = tp.op_iso(lambda m: m.reshape(-1), lambda v: v.reshape(3, 2), name="flat")
     with pytest.raises(tp.ShapeError, match=r"op_iso 'flat'.*\(3, 2\).*\(2, 3\)"):
         tp.grad_bp(lambda m: sum_elements(flat(m)), np.zeros((2, 3)))
+
+
+# --- combinators and isomorphisms ---
+
+
+@given(arrays(shape=(2, 3)))
+def test_op_iso_is_differentiable_twice(m: Array) -> None:
+    """op_iso's pullback, given a BVar gradient (a nested derivative), maps it back with its
+    inverse recorded as an op: the second derivative is right (it failed before: from_ was
+    applied to the BVar as to a plain array)."""
+    flat = tp.op_iso(lambda a: a.reshape(-1), lambda v: v.reshape(2, 3), name="flatten")
+    check_grad(lambda a: sum_elements(sin(flat(a)) * flat(a)), m)
+
+
+@given(well_floats(), arrays(shape=(3,)))
+def test_op_iso2_and_iso_var2_build_a_record_from_its_fields(a: float, b: Array) -> None:
+    """A record built from two fields through an isomorphism: gradients to second order, and
+    each field's gradient is the field of the record's gradient."""
+    make = tp.op_iso2(_Pair, lambda p: (p.a, p.b), name="pair")
+
+    def f(x: BVar[float], y: BVar[Array]) -> BVar[float]:
+        p = make(x, y)
+        return sin(p ^ _Pair.a) * sum_elements((p ^ _Pair.b) * (p ^ _Pair.b))
+
+    def g(x: BVar[float], y: BVar[Array]) -> BVar[float]:
+        p = tp.iso_var2(_Pair, lambda p: (p.a, p.b), x, y)
+        return (p ^ _Pair.a) * sum_elements(sin(p ^ _Pair.b))
+
+    check_grad(f, a, b)
+    check_grad(g, a, b)
+    ga, gb = tp.grad_bp2(g, a, b)
+    assert np.isclose(ga, np.sum(np.sin(b))) and np.allclose(gb, a * np.cos(b))
+
+
+@given(arrays(shape=(2,)), arrays(shape=(2,)), arrays(shape=(2,)))
+def test_op_iso_n_and_iso_var_n_stack_any_number_of_parts(x: Array, y: Array, z: Array) -> None:
+    """An isomorphism of n arguments (stacking rows): second-order gradients for n = 2 and 3."""
+    stack = tp.op_iso_n(lambda *vs: np.stack(vs), tuple, name="stack")
+    weights = np.arange(6.0).reshape(3, 2)
+    check_grad(lambda a, b: sum_elements(sin(stack(a, b)) * weights[:2]), x, y)
+    check_grad(
+        lambda a, b, c: sum_elements(
+            tp.iso_var_n(lambda *vs: np.stack(vs), tuple, [a, b, c]) ** 2.0 * weights
+        ),
+        x,
+        y,
+        z,
+    )
+    assert np.array_equal(stack(x, y, z), np.stack([x, y, z]))
+
+
+def test_an_iso_whose_inverse_returns_the_wrong_number_of_parts_says_so() -> None:
+    """op_iso2's from_ must give one part per argument."""
+    bad: tp.op.Op2[float, float, float] = tp.op_iso2(
+        lambda a, b: a + b,
+        lambda c: (c,),  # type: ignore[arg-type, return-value]
+        name="sum",
+    )
+    with pytest.raises(tp.PullbackError, match=r"op_iso 'sum': its from_ must return 2 parts"):
+        tp.grad_bp2(lambda a, b: bad(a, b), 1.0, 2.0)
+
+
+@given(well_floats(), well_floats())
+def test_compose_op_applies_an_op_to_the_outputs_of_others(x: float, y: float) -> None:
+    """compose_op(mul, square, id_op) is x -> x³; compose_op(square, mul) is (x, y) -> (xy)²;
+    gradients summed over the inner ops, checked to second order and in closed form."""
+    cube = tp.compose_op(mul, square, tp.id_op)
+    assert np.isclose(cube(x), x**3) and np.isclose(tp.grad_bp(cube, x), 3.0 * x * x)
+    check_grad(lambda a: cube(a) * my_sin(a), x)
+    squared_product = tp.compose_op(square, mul)
+    gx, gy = tp.grad_bp2(squared_product, x, y)
+    assert np.isclose(gx, 2.0 * x * y * y) and np.isclose(gy, 2.0 * x * x * y)
+    check_grad(lambda a, b: squared_product(a, b) * my_sin(b), x, y)
+    check_grad(tp.compose_op(total, mul, tp.compose_op(square, mul), mul), x, y)
+
+
+@given(arrays(shape=(2,)), well_floats())
+def test_op_lens_is_a_lens_view_as_an_op(w: Array, b: float) -> None:
+    """op_lens(lens) views as the lens does; its gradient is embedded in the record's zero,
+    also inside compose_op (a sparse gradient made whole)."""
+    view_a = tp.op_lens(_Pair.a)
+    view_b = tp.op_lens(_Pair.b)
+    p = _Pair(b, w)
+    assert view_a(p) == b and view_b(p) is p.b
+    g = tp.grad_bp(lambda q: my_sin(view_a(q)) * sum_elements(view_b(q)), p)
+    assert np.isclose(g.a, np.cos(b) * np.sum(w)) and np.allclose(g.b, np.sin(b))
+    check_grad(lambda q: my_sin(view_a(q)) * sum_elements(view_b(q) * view_b(q)), p)
+    both = tp.compose_op(mul, view_a, view_a)
+    check_grad(lambda q: both(q) * sum_elements(view_b(q)), p)
+
+
+@given(well_floats(), well_floats())
+def test_op_const_ignores_its_arguments(x: float, y: float) -> None:
+    """op_const's value is the constant, whatever the arguments; they get zero gradient."""
+    seven = tp.op_const(7.0)
+    assert seven(x) == 7.0 and seven(x, y) == 7.0
+    assert tp.grad_bp2(lambda a, b: seven(a, b) * a, x, y) == (7.0, 0.0)
+    check_grad(lambda a, b: seven(a, b) * my_sin(a) + tp.compose_op(mul, seven, mul)(a, b), x, y)
+
+
+def test_id_op_passes_values_and_gradients_through() -> None:
+    """id_op(x) is x, and its gradient is the incoming one."""
+    assert tp.id_op(3.0) == 3.0
+    assert tp.grad_bp(lambda x: tp.id_op(x) * tp.id_op(x), 3.0) == 6.0
+    check_grad(lambda x: my_sin(tp.id_op(x)) * x, 0.3)
+
+
+def test_compose_op_refuses_ops_that_do_not_fit() -> None:
+    """The outer op takes one argument per inner op, and the inner ops agree on their arity
+    (mypy refuses both calls too; at run time they are TypeErrors)."""
+    with pytest.raises(TypeError, match="'mul' takes 2 arguments but 1 ops were given"):
+        tp.compose_op(mul, square)  # type: ignore[call-overload]
+    with pytest.raises(TypeError, match="the ops take different numbers of arguments"):
+        tp.compose_op(mul, square, mul)  # type: ignore[call-overload]
+
+
+def test_coerce_var_retypes_without_a_new_node() -> None:
+    """coerce_var is the same BVar (no node, same gradient) where the value already is a ``to``;
+    anything else is a FieldTypeError that says coerce_var does not convert."""
+    from typing import Literal, NewType
+
+    from typedprop.linalg import Vec
+
+    meters = NewType("meters", float)
+    seen: list[BVar[Any]] = []
+
+    def f(x: BVar[float]) -> BVar[float]:
+        m = tp.coerce_var(meters, x)
+        seen.append(m)
+        return m * x
+
+    assert tp.grad_bp(f, 3.0) == 6.0 and seen[0] is not None
+    assert tp.eval_bp(lambda x: auto(float(tp.coerce_var(meters, x) is x)), 3.0) == 1.0
+    v = vector([1.0, 2.0, 3.0])
+    assert tp.coerce_var(Vec[Literal[3]], auto(v)).value is v
+    with pytest.raises(tp.FieldTypeError, match=r"the value is Vec\[3\], not a Vec\[4\]"):
+        tp.coerce_var(Vec[Literal[4]], auto(v))
+    with pytest.raises(tp.FieldTypeError, match="the value is an array of shape"):
+        tp.coerce_var(Vec[Literal[3]], auto(np.zeros(3)))

@@ -42,6 +42,8 @@ from typedprop.errors import ShapeError as ShapeError
 from typedprop.errors import SingularMatrixError as SingularMatrixError
 from typedprop.errors import TypedpropError as TypedpropError
 from typedprop.lens import Lens as Lens
+from typedprop.lens import Prism as Prism
+from typedprop.lens import Traversal as Traversal
 from typedprop.lens import iso_var as iso_var
 from typedprop.lens import lens_of as lens_of
 from typedprop.lens import over_var as over_var
@@ -50,6 +52,11 @@ from typedprop.lens import set_var as set_var
 from typedprop.lens import to_list_of_var as to_list_of_var
 from typedprop.lens import view_var as view_var
 from typedprop.op import Op as Op
+from typedprop.op import coerce_var as coerce_var
+from typedprop.op import compose_op as compose_op
+from typedprop.op import id_op as id_op
+from typedprop.op import iso_var2 as iso_var2
+from typedprop.op import iso_var_n as iso_var_n
 from typedprop.op import lift_op1 as lift_op1
 from typedprop.op import lift_op2 as lift_op2
 from typedprop.op import lift_op3 as lift_op3
@@ -58,7 +65,11 @@ from typedprop.op import no_grad as no_grad
 from typedprop.op import op1 as op1
 from typedprop.op import op2 as op2
 from typedprop.op import op3 as op3
+from typedprop.op import op_const as op_const
 from typedprop.op import op_iso as op_iso
+from typedprop.op import op_iso2 as op_iso2
+from typedprop.op import op_iso_n as op_iso_n
+from typedprop.op import op_lens as op_lens
 from typedprop.op import op_n as op_n
 from typedprop.record import Model as Model
 from typedprop.record import Split as Split
@@ -74,17 +85,19 @@ __all__ = [
     "DegenerateError",
     "EscapedBVarError",
     "FieldTypeError",
-    "LensError",
     "GradientCheckError",
     "Lens",
+    "LensError",
     "MissingInstanceError",
     "Model",
     "NonScalarOutputError",
     "Op",
+    "Prism",
     "PullbackError",
     "ShapeError",
     "SingularMatrixError",
     "Split",
+    "Traversal",
     "TypedpropError",
     "add",
     "auto",
@@ -94,7 +107,9 @@ __all__ = [
     "backprop_with",
     "backprop_with2",
     "backprop_with_n",
+    "coerce_var",
     "collect_var",
+    "compose_op",
     "eval_bp",
     "eval_bp2",
     "eval_bp_n",
@@ -102,7 +117,10 @@ __all__ = [
     "grad_bp",
     "grad_bp2",
     "grad_bp_n",
+    "id_op",
     "iso_var",
+    "iso_var2",
+    "iso_var_n",
     "join_bv",
     "lens_of",
     "lift_op1",
@@ -115,7 +133,11 @@ __all__ = [
     "op1",
     "op2",
     "op3",
+    "op_const",
     "op_iso",
+    "op_iso2",
+    "op_iso_n",
+    "op_lens",
     "op_n",
     "over_var",
     "preview_var",

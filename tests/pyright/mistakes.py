@@ -5,7 +5,7 @@ from typing import Literal
 
 import numpy as np
 
-from typedprop import BVar, Model, lens_of
+from typedprop import BVar, Model, lens_of, preview_var
 from typedprop.linalg import Mat, Vec, as_vec
 
 L3 = Literal[3]
@@ -38,3 +38,23 @@ def run(n: BVar[Net], x: BVar[Vec[L4]]) -> BVar[Vec[L3]]:
 
 def wrong_result(n: BVar[Net], x: BVar[Vec[L4]]) -> BVar[Vec[L4]]:
     return (n ^ Net.weight) @ x  # E: Type "BVar[Vec[L3]]" is not assignable to return type "BVar[Vec[L4]]"
+
+
+class Relu(Model):
+    leak: float
+
+
+class Tanh(Model):
+    gain: float
+
+
+class Act(Model):
+    activation: Relu | Tanh
+    scale: float
+
+
+def alternative(a: BVar[Act]) -> BVar[Tanh] | None:
+    return preview_var(lens_of(Act, lambda a: a.activation).when(Relu), a)  # E: is not assignable to return type
+
+
+bad_each = lens_of(Act, lambda a: a.scale).each()  # E: Cannot access attribute "each" for class "Lens[Act, float]"

@@ -4,7 +4,8 @@ error, each ``assert_type`` included. Run by tests/test_pyright.py; see docs/sta
 
 from __future__ import annotations
 
-from typing import Generic, Literal, TypeVar, assert_type
+from collections.abc import Callable
+from typing import Generic, Literal, NewType, TypeVar, assert_type
 
 import numpy as np
 
@@ -12,16 +13,27 @@ from typedprop import (
     BVar,
     Lens,
     Model,
+    Prism,
+    Traversal,
     auto,
+    coerce_var,
+    compose_op,
     grad_bp,
+    id_op,
     lens_of,
+    op1,
+    op2,
+    op_lens,
     over_var,
+    preview_var,
     set_var,
     static,
+    to_list_of_var,
     view_var,
 )
 from typedprop.functions import logistic, sum_elements
 from typedprop.linalg import Mat, Vec, as_mat, as_vec, dot, tr
+from typedprop.op import Op1, Op2
 
 B = TypeVar("B", bound=int)
 I = TypeVar("I", bound=int)  # noqa: E741  - the input dimension
@@ -134,3 +146,69 @@ assert g2.hidden.weight == 2.0 * Mat[L10, L4](np.ones((10, 4)))
 scaled_grad = grad_bp(lambda p: (p ^ Scaled.w) * (p ^ Scaled.scale), Scaled(1.0))
 assert_type(scaled_grad, Scaled)
 assert scaled_grad == Scaled(2.0)
+
+
+# --- prisms and traversals: from lens_of, typed by every checker ---
+
+
+class Relu(Model):
+    leak: float
+
+
+class Tanh(Model):
+    gain: float
+
+
+class Stack(Model):
+    activation: Relu | Tanh
+    layers: list[Layer[L4, L4]]
+
+
+RELU = lens_of(Stack, lambda s: s.activation).when(Relu)
+WEIGHTS = lens_of(Stack, lambda s: s.layers).each() >> lens_of(
+    Layer[L4, L4], lambda layer: layer.weight
+)
+assert_type(RELU, Prism[Stack, Relu])
+assert_type(RELU >> lens_of(Relu, lambda r: r.leak), Prism[Stack, float])
+assert_type(WEIGHTS, Traversal[Stack, Mat[L4, L4]])
+
+
+def stacked(s: BVar[Stack], x: BVar[Vec[L4]]) -> BVar[float]:
+    relu = preview_var(RELU, s)
+    assert_type(relu, BVar[Relu] | None)
+    assert_type(view_var(RELU, s), BVar[Relu])
+    for w in to_list_of_var(WEIGHTS, s):
+        assert_type(w, BVar[Mat[L4, L4]])
+        x = w @ x
+    leak = auto(0.0) if relu is None else relu ^ lens_of(Relu, lambda r: r.leak)
+    return dot(x, x) * leak
+
+
+stack = Stack(Relu(0.5), [Layer(Mat[L4, L4](np.eye(4)), Vec[L4](np.zeros(4))) for _ in range(2)])
+stack_grad = grad_bp(lambda s: stacked(s, auto(x)), stack)
+assert stack_grad.layers[0].weight.shape == (4, 4) and isinstance(stack_grad.activation, Relu)
+
+
+# --- op combinators ---
+
+
+@op1
+def square(v: float) -> tuple[float, Callable[[float], float]]:
+    return v * v, lambda g: 2.0 * v * g
+
+
+@op2
+def mul(a: float, b: float) -> tuple[float, Callable[[float], tuple[float, float]]]:
+    return a * b, lambda g: (g * b, g * a)
+
+
+Meters = NewType("Meters", float)
+assert_type(compose_op(square, mul), Op2[float, float, float])
+assert_type(compose_op(square, square), Op1[float, float])
+assert_type(op_lens(lens_of(Scaled, lambda p: p.w)), Op1[Scaled, float])
+assert_type(id_op(2.0), float)
+assert grad_bp(compose_op(mul, square, id_op), 2.0) == 12.0
+
+
+def in_meters(d: BVar[float]) -> BVar[Meters]:
+    return coerce_var(Meters, d)
