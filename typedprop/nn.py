@@ -39,7 +39,7 @@ V = TypeVar("V", bound=int)
 D = TypeVar("D", bound=int)
 H = TypeVar("H", bound=int)
 S = TypeVar("S", bound=int)
-X = TypeVar("X", Vec[Any], Mat[Any, Any], BVar[Vec[Any]], BVar[Mat[Any, Any]])
+X = TypeVar("X", bound=Vec[Any] | Mat[Any, Any] | BVar[Vec[Any]] | BVar[Mat[Any, Any]])
 
 Init = Literal["glorot", "he", "normal"]
 
