@@ -61,6 +61,12 @@ def _weights(rng: np.random.Generator, rows: int, cols: int, init: Init) -> Mat[
     return Mat._rewrap(a)
 
 
+def _field(cls: type, name: str) -> Any:
+    """The lens of a layer's field (``Linear.weight``), reached by name: checkers other than
+    mypy with the plugin refuse a generic record's field at class level."""
+    return getattr(cls, name)
+
+
 def _zeros(n: int) -> Vec[Any]:
     return Vec._rewrap(np.zeros(n))
 
@@ -163,8 +169,8 @@ class Linear(Model, Generic[I, O]):
         layer: Any = deep_value(self)
         o, i = layer.weight.array.shape
         ndim = _rows_of(f"Linear[{i}, {o}]", x, i)
-        y = _affine(self ^ Linear.weight, x, ndim)
-        return y + (self ^ Linear.bias) if layer.use_bias else y
+        y = _affine(self ^ _field(Linear, "weight"), x, ndim)
+        return y + (self ^ _field(Linear, "bias")) if layer.use_bias else y
 
 
 # --- Embedding ---
@@ -250,8 +256,8 @@ class Embedding(Model, Generic[V, D]):
                 f"of range; the table has {vocab} rows (0..{vocab - 1})"
             )
         if idx.ndim == 0:
-            return (self ^ Embedding.table)[int(idx)]
-        return _apply2(_GATHER, self ^ Embedding.table, idx)
+            return (self ^ _field(Embedding, "table"))[int(idx)]
+        return _apply2(_GATHER, self ^ _field(Embedding, "table"), idx)
 
 
 # --- LayerNorm ---
@@ -307,7 +313,9 @@ class LayerNorm(Model, Generic[D]):
         average = Mat._rewrap(np.full((d, d), 1.0 / max(d, 1)))
         centered = x - x @ average
         var = (centered * centered) @ average
-        return centered / sqrt(var + layer.eps) * (self ^ LayerNorm.gain) + (self ^ LayerNorm.bias)
+        return centered / sqrt(var + layer.eps) * (self ^ _field(LayerNorm, "gain")) + (
+            self ^ _field(LayerNorm, "bias")
+        )
 
 
 # --- recurrent cells ---
@@ -379,9 +387,15 @@ class GRUCell(Model, Generic[I, H]):
         def gate(wx: Any, uh: Any, b: Any, state: Any) -> Any:
             return _affine(c ^ wx, x, ndim) + _affine(c ^ uh, state, ndim) + (c ^ b)
 
-        z = logistic(gate(GRUCell.w_z, GRUCell.u_z, GRUCell.b_z, h))
-        r = logistic(gate(GRUCell.w_r, GRUCell.u_r, GRUCell.b_r, h))
-        candidate = tanh(gate(GRUCell.w_h, GRUCell.u_h, GRUCell.b_h, r * h))
+        z = logistic(
+            gate(_field(GRUCell, "w_z"), _field(GRUCell, "u_z"), _field(GRUCell, "b_z"), h)
+        )
+        r = logistic(
+            gate(_field(GRUCell, "w_r"), _field(GRUCell, "u_r"), _field(GRUCell, "b_r"), h)
+        )
+        candidate = tanh(
+            gate(_field(GRUCell, "w_h"), _field(GRUCell, "u_h"), _field(GRUCell, "b_h"), r * h)
+        )
         return (1.0 - z) * h + z * candidate
 
 
@@ -471,10 +485,16 @@ class LSTMCell(Model, Generic[I, H]):
         def gate(wx: Any, uh: Any, b: Any) -> Any:
             return _affine(s ^ wx, x, ndim) + _affine(s ^ uh, h, ndim) + (s ^ b)
 
-        i_ = logistic(gate(LSTMCell.w_i, LSTMCell.u_i, LSTMCell.b_i))
-        f = logistic(gate(LSTMCell.w_f, LSTMCell.u_f, LSTMCell.b_f))
-        g = tanh(gate(LSTMCell.w_g, LSTMCell.u_g, LSTMCell.b_g))
-        o = logistic(gate(LSTMCell.w_o, LSTMCell.u_o, LSTMCell.b_o))
+        i_ = logistic(
+            gate(_field(LSTMCell, "w_i"), _field(LSTMCell, "u_i"), _field(LSTMCell, "b_i"))
+        )
+        f = logistic(
+            gate(_field(LSTMCell, "w_f"), _field(LSTMCell, "u_f"), _field(LSTMCell, "b_f"))
+        )
+        g = tanh(gate(_field(LSTMCell, "w_g"), _field(LSTMCell, "u_g"), _field(LSTMCell, "b_g")))
+        o = logistic(
+            gate(_field(LSTMCell, "w_o"), _field(LSTMCell, "u_o"), _field(LSTMCell, "b_o"))
+        )
         c_next = f * c + i_ * g
         return o * tanh(c_next), c_next
 
@@ -542,10 +562,10 @@ class SelfAttention(Model, Generic[D]):
             )
         seq = deep_value(x).array.shape[0]
         width = d // layer.heads
-        q = x @ (self ^ SelfAttention.wq).T
-        k = x @ (self ^ SelfAttention.wk).T
-        v = x @ (self ^ SelfAttention.wv).T
-        wo = self ^ SelfAttention.wo
+        q = x @ (self ^ _field(SelfAttention, "wq")).T
+        k = x @ (self ^ _field(SelfAttention, "wk")).T
+        v = x @ (self ^ _field(SelfAttention, "wv")).T
+        wo = self ^ _field(SelfAttention, "wo")
         mask = Mat._rewrap(np.triu(np.full((seq, seq), _MASKED), 1)) if causal else None
         out: Any = None
         for j in range(layer.heads):

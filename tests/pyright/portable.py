@@ -15,6 +15,7 @@ from typedprop import (
     auto,
     grad_bp,
     lens_of,
+    nn,
     over_var,
     set_var,
     static,
@@ -134,3 +135,45 @@ assert g2.hidden.weight == 2.0 * Mat[L10, L4](np.ones((10, 4)))
 scaled_grad = grad_bp(lambda p: (p ^ Scaled.w) * (p ^ Scaled.scale), Scaled(1.0))
 assert_type(scaled_grad, Scaled)
 assert scaled_grad == Scaled(2.0)
+
+
+# --- layers (typedprop.nn): a model of layers, called on itself and on its BVar ---
+
+L3 = Literal[3]
+L8 = Literal[8]
+
+
+class Tagger(Model):
+    embed: nn.Embedding[L10, L4]
+    norm: nn.LayerNorm[L4]
+    cell: nn.GRUCell[L4, L8]
+    read: nn.Linear[L8, L3]
+
+    def __call__(self, tokens: list[int]) -> BVar[Vec[L3]]:
+        h: BVar[Vec[L8]] = auto(Vec[L8](np.zeros(8)))
+        for t in tokens:
+            h = (self ^ Tagger.cell)((self ^ Tagger.norm)((self ^ Tagger.embed)(auto(t))), h)
+        return (self ^ Tagger.read)(h)
+
+
+tagger = Tagger(
+    nn.Embedding[L10, L4].init(rng, 10, 4),
+    nn.LayerNorm[L4].init(4),
+    nn.GRUCell[L4, L8].init(rng, 4, 8),
+    nn.Linear[L8, L3].init(rng, 8, 3),
+)
+words = Mat[Literal[5], L8](rng.normal(size=(5, 8)))
+assert_type(tagger.read(words), Mat[Literal[5], L3])
+
+
+def tagger_loss(t: BVar[Tagger]) -> BVar[float]:
+    scores = t([1, 2, 3])
+    assert_type(scores, BVar[Vec[L3]])
+    assert_type((t ^ Tagger.read)(words), BVar[Mat[Literal[5], L3]])
+    return sum_elements(scores * scores)
+
+
+tagger_grad = grad_bp(tagger_loss, tagger)
+assert_type(tagger_grad, Tagger)
+tagger = tagger - 0.1 * tagger_grad
+assert tagger_grad.embed.table.shape == (10, 4)
