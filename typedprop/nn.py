@@ -370,6 +370,10 @@ class GRUCell(Model, Generic[I, H]):
     def __call__(self, x: BVar[Vec[I]], h: BVar[Vec[H]] | Vec[H]) -> BVar[Vec[H]]: ...
     @overload
     def __call__(self, x: BVar[Mat[B, I]], h: BVar[Mat[B, H]] | Mat[B, H]) -> BVar[Mat[B, H]]: ...
+    @overload
+    def __call__(self, x: Vec[I], h: BVar[Vec[H]]) -> BVar[Vec[H]]: ...
+    @overload
+    def __call__(self, x: Mat[B, I], h: BVar[Mat[B, H]]) -> BVar[Mat[B, H]]: ...
     def __call__(self, x: Any, h: Any) -> Any:
         """The next state from the input ``x`` and the state ``h``.
 
@@ -464,6 +468,14 @@ class LSTMCell(Model, Generic[I, H]):
         self,
         x: BVar[Mat[B, I]],
         state: tuple[BVar[Mat[B, H]] | Mat[B, H], BVar[Mat[B, H]] | Mat[B, H]],
+    ) -> tuple[BVar[Mat[B, H]], BVar[Mat[B, H]]]: ...
+    @overload
+    def __call__(
+        self, x: Vec[I], state: tuple[BVar[Vec[H]], BVar[Vec[H]]]
+    ) -> tuple[BVar[Vec[H]], BVar[Vec[H]]]: ...
+    @overload
+    def __call__(
+        self, x: Mat[B, I], state: tuple[BVar[Mat[B, H]], BVar[Mat[B, H]]]
     ) -> tuple[BVar[Mat[B, H]], BVar[Mat[B, H]]]: ...
     def __call__(self, x: Any, state: Any) -> Any:
         """The next ``(h, c)`` from the input ``x`` and the state ``(h, c)``.

@@ -81,3 +81,9 @@ def embed(e: BVar[nn.Embedding[10, 8]]) -> BVar[Vec[8]]:
 
 
 grad_bp(lambda n: loss(n, zeros(3), zeros(7, 3)), Net(lin, norm, nn.Linear.init(rng, 4, 2)))
+
+
+def states(h: BVar[Vec[5]], c: BVar[Vec[5]]) -> None:
+    reveal_type(gru(zeros(3), h))  # N: Revealed type is "typedprop._core.BVar[typedprop.linalg._types.Vec[Literal[5]]]"
+    reveal_type(lstm(zeros(3), (h, c)))  # N: Revealed type is "tuple[typedprop._core.BVar[typedprop.linalg._types.Vec[Literal[5]]], typedprop._core.BVar[typedprop.linalg._types.Vec[Literal[5]]]]"
+    gru(zeros(3), auto(zeros(4)))  # E: Argument 1 to "auto" has incompatible type "Vec[Literal[4]]"; expected "Vec[Literal[5]]"  [arg-type]
