@@ -257,6 +257,10 @@ def test_lstm_cell_value_and_gradient(i: int, h: int, b: int, seed: int) -> None
 
     check_grad(loss, cell, x, s, m)
     check_grad(loss, cell, xs, ss, ms)
+    with pytest.raises(ShapeError, match=r"LSTMCell\[\d, \d\]: c must be a Vec"):
+        cell(x, (s, vec(rng, h + 1)))
+    with pytest.raises(ShapeError, match=r"LSTMCell\[\d, \d\]: x must be a Vec"):
+        cell(vec(rng, i + 1), (s, m))
 
 
 # --- attention ---
