@@ -324,3 +324,27 @@ def test_dropout() -> None:
     np.testing.assert_allclose(g.array, y)
     with pytest.raises(ValueError, match=r"rate must be in \[0, 1\)"):
         nn.dropout(x, 1.0, rng)
+
+
+# --- layers as parts of a model: saved, loaded, stepped ---
+
+
+def test_layers_round_trip_through_a_checkpoint(tmp_path: Any) -> None:
+    """A model of layers, static fields included (``use_bias``, ``heads``), loads back equal."""
+    from typedprop.checkpoint import load, save
+
+    class Stack(Model):
+        lin: nn.Linear[Any, Any]
+        att: nn.SelfAttention[Any]
+        emb: nn.Embedding[Any, Any]
+
+    rng = np.random.default_rng(5)
+    stack = Stack(
+        nn.Linear.init(rng, 3, 4, bias=False),
+        nn.SelfAttention.init(rng, 4, 2),
+        nn.Embedding.init(rng, 10, 3),
+    )
+    save(tmp_path / "stack.npz", stack)
+    back = load(tmp_path / "stack.npz", Stack)
+    assert back == stack
+    assert (back.lin.use_bias, back.att.heads) == (False, 2)
