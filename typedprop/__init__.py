@@ -7,6 +7,7 @@ your own; ``typedprop.testing.check_grad`` verifies gradients against finite dif
 """
 
 from typedprop import functions as functions
+from typedprop import nn as nn
 from typedprop._core import BVar as BVar
 from typedprop._flatten import flatten as flatten
 from typedprop._runners import auto as auto
@@ -128,6 +129,7 @@ __all__ = [
     "lift_op3",
     "lift_op_n",
     "model",
+    "nn",
     "no_grad",
     "one",
     "op1",

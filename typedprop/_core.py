@@ -27,7 +27,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, ParamSpec, Protocol, TypeVar, overload
 
 import numpy as np
 
@@ -38,6 +38,7 @@ if TYPE_CHECKING:  # typing only: the engine knows nothing of linalg at run time
     from numpy.typing import NDArray
 
     from typedprop.linalg import Mat, Vec
+    from typedprop.nn import Embedding, GRUCell, LayerNorm, Linear, LSTMCell, SelfAttention
 
 T = TypeVar("T")
 T_co = TypeVar("T_co", covariant=True)
@@ -48,6 +49,8 @@ _N = TypeVar("_N", bound=int)
 _K = TypeVar("_K", bound=int)
 _Arr = TypeVar("_Arr", bound="NDArray[Any]")
 _W = TypeVar("_W", bound="Vec[Any] | Mat[Any, Any] | NDArray[Any]")  # what a number scales
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 _tape_ids = itertools.count(1)
 
@@ -270,6 +273,73 @@ class BVar(Generic[T_co]):
         return _bv2(_arith.GETITEM, self, key)
 
     T = _Transpose()  # the transpose (reversed axes) of an array value
+
+    # Typed per layer of typedprop.nn (a checker solving a ParamSpec from an overloaded
+    # __call__ sees only its first overload; a protocol as self type is not matched in an
+    # overload by mypy or pyright); any other record by its own __call__.
+    @overload
+    def __call__(self: BVar[Linear[_N, _M]], x: BVar[Vec[_N]] | Vec[_N], /) -> BVar[Vec[_M]]: ...
+    @overload
+    def __call__(
+        self: BVar[Linear[_N, _M]], x: BVar[Mat[_K, _N]] | Mat[_K, _N], /
+    ) -> BVar[Mat[_K, _M]]: ...
+    @overload
+    def __call__(self: BVar[LayerNorm[_N]], x: BVar[Vec[_N]] | Vec[_N], /) -> BVar[Vec[_N]]: ...
+    @overload
+    def __call__(
+        self: BVar[LayerNorm[_N]], x: BVar[Mat[_K, _N]] | Mat[_K, _N], /
+    ) -> BVar[Mat[_K, _N]]: ...
+    @overload
+    def __call__(
+        self: BVar[GRUCell[_N, _M]], x: BVar[Vec[_N]] | Vec[_N], h: BVar[Vec[_M]] | Vec[_M], /
+    ) -> BVar[Vec[_M]]: ...
+    @overload
+    def __call__(
+        self: BVar[GRUCell[_N, _M]],
+        x: BVar[Mat[_K, _N]] | Mat[_K, _N],
+        h: BVar[Mat[_K, _M]] | Mat[_K, _M],
+        /,
+    ) -> BVar[Mat[_K, _M]]: ...
+    @overload
+    def __call__(
+        self: BVar[LSTMCell[_N, _M]],
+        x: BVar[Vec[_N]] | Vec[_N],
+        state: tuple[BVar[Vec[_M]] | Vec[_M], BVar[Vec[_M]] | Vec[_M]],
+        /,
+    ) -> tuple[BVar[Vec[_M]], BVar[Vec[_M]]]: ...
+    @overload
+    def __call__(
+        self: BVar[LSTMCell[_N, _M]],
+        x: BVar[Mat[_K, _N]] | Mat[_K, _N],
+        state: tuple[BVar[Mat[_K, _M]] | Mat[_K, _M], BVar[Mat[_K, _M]] | Mat[_K, _M]],
+        /,
+    ) -> tuple[BVar[Mat[_K, _M]], BVar[Mat[_K, _M]]]: ...
+    @overload
+    def __call__(
+        self: BVar[SelfAttention[_N]],
+        x: BVar[Mat[_K, _N]] | Mat[_K, _N],
+        /,
+        *,
+        causal: bool = False,
+    ) -> BVar[Mat[_K, _N]]: ...
+    @overload
+    def __call__(self: BVar[Embedding[Any, _N]], index: int | BVar[int], /) -> BVar[Vec[_N]]: ...
+    @overload
+    def __call__(
+        self: BVar[Embedding[Any, _N]], index: NDArray[Any] | list[int], /
+    ) -> BVar[Mat[Any, _N]]: ...
+    @overload
+    def __call__(self: BVar[Callable[_P, _R]], *args: _P.args, **kwargs: _P.kwargs) -> _R: ...
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        """``layer(x)`` on a ``BVar`` of a callable record: the record's own ``__call__``, with
+        this ``BVar`` as ``self`` (written with lenses, ``self ^ Layer.weight``, it serves both).
+        """
+        value = deep_value(self)
+        if not callable(value):
+            raise TypeError(
+                f"a BVar of {type(value).__qualname__} is not callable: its value is not"
+            )
+        return type(value).__call__(self, *args, **kwargs)
 
     @property
     def shape(self) -> tuple[int, ...]:

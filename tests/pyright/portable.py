@@ -21,6 +21,7 @@ from typedprop import (
     grad_bp,
     id_op,
     lens_of,
+    nn,
     op1,
     op2,
     op_lens,
@@ -212,3 +213,45 @@ assert grad_bp(compose_op(mul, square, id_op), 2.0) == 12.0
 
 def in_meters(d: BVar[float]) -> BVar[Meters]:
     return coerce_var(Meters, d)
+
+
+# --- layers (typedprop.nn): a model of layers, called on itself and on its BVar ---
+
+L3 = Literal[3]
+L8 = Literal[8]
+
+
+class Tagger(Model):
+    embed: nn.Embedding[L10, L4]
+    norm: nn.LayerNorm[L4]
+    cell: nn.GRUCell[L4, L8]
+    read: nn.Linear[L8, L3]
+
+    def __call__(self, tokens: list[int]) -> BVar[Vec[L3]]:
+        h: BVar[Vec[L8]] = auto(Vec[L8](np.zeros(8)))
+        for t in tokens:
+            h = (self ^ Tagger.cell)((self ^ Tagger.norm)((self ^ Tagger.embed)(auto(t))), h)
+        return (self ^ Tagger.read)(h)
+
+
+tagger = Tagger(
+    nn.Embedding[L10, L4].init(rng, 10, 4),
+    nn.LayerNorm[L4].init(4),
+    nn.GRUCell[L4, L8].init(rng, 4, 8),
+    nn.Linear[L8, L3].init(rng, 8, 3),
+)
+words = Mat[Literal[5], L8](rng.normal(size=(5, 8)))
+assert_type(tagger.read(words), Mat[Literal[5], L3])
+
+
+def tagger_loss(t: BVar[Tagger]) -> BVar[float]:
+    scores = t([1, 2, 3])
+    assert_type(scores, BVar[Vec[L3]])
+    assert_type((t ^ Tagger.read)(words), BVar[Mat[Literal[5], L3]])
+    return sum_elements(scores * scores)
+
+
+tagger_grad = grad_bp(tagger_loss, tagger)
+assert_type(tagger_grad, Tagger)
+tagger = tagger - 0.1 * tagger_grad
+assert tagger_grad.embed.table.shape == (10, 4)
