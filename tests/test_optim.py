@@ -179,9 +179,7 @@ def state_records(opt: Any, state: Any) -> list[Mixed]:
     ],
 )
 @pytest.mark.parametrize("grad_precision", ["same", "float64"])
-def test_optimizers_keep_each_parameters_dtype(
-    opt: Any, grad_precision: str
-) -> None:
+def test_optimizers_keep_each_parameters_dtype(opt: Any, grad_precision: str) -> None:
     """float32 parameters stay float32 and float64 stay float64, in the parameters and in the
     state, over several steps, whatever the hyper-parameters' and the gradients' types."""
     params = make_mixed(0)
