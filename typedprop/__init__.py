@@ -65,6 +65,7 @@ from typedprop.record import join_bv as join_bv
 from typedprop.record import model as model
 from typedprop.record import split_bv as split_bv
 from typedprop.record import static as static
+from typedprop.testing import allclose as allclose
 
 __all__ = [
     "Backprop",
@@ -85,6 +86,7 @@ __all__ = [
     "Split",
     "TypedpropError",
     "add",
+    "allclose",
     "auto",
     "backprop",
     "backprop2",
