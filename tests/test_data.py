@@ -40,7 +40,10 @@ def test_a_generator_shuffles_and_each_call_draws_a_new_order() -> None:
     t = np.arange(100)
 
     def epoch(rng: np.random.Generator) -> list[int]:
-        return np.concatenate([b for (b,) in batches(t, batch_size=10, rng=rng)]).tolist()
+        out: list[int] = np.concatenate(
+            [b for (b,) in batches(t, batch_size=10, rng=rng)]
+        ).tolist()
+        return out
 
     rng = np.random.default_rng(1)
     first, second = epoch(rng), epoch(rng)
@@ -51,8 +54,8 @@ def test_a_generator_shuffles_and_each_call_draws_a_new_order() -> None:
 
 def test_vec_and_mat_give_batches_of_their_kind() -> None:
     """A Mat gives Mat batches of its rows, a Vec Vec batches; plain lists become arrays."""
-    m = Mat(np.arange(12.0).reshape(6, 2))
-    v = Vec(np.arange(6.0) * 10)
+    m: Mat[Any, Any] = Mat(np.arange(12.0).reshape(6, 2))
+    v: Vec[Any] = Vec(np.arange(6.0) * 10)
     out = list(batches(m, v, [0, 1, 2, 3, 4, 5], batch_size=4))
     (mb, vb, lb), (mb2, vb2, _) = out
     assert isinstance(mb, Mat) and mb.shape == (4, 2) and isinstance(vb, Vec)

@@ -50,11 +50,11 @@ def test_a_784_300_100_10_network_repr_is_short() -> None:
 
 def test_small_values_show_every_number() -> None:
     """A Vec or Mat of at most 32 numbers, and a small record, show all their values."""
-    v = Vec(np.arange(32.0))
+    v: Vec[Any] = Vec(np.arange(32.0))
     assert "..." not in repr(v) and "31." in repr(v)
     assert repr(Vec([1.0, 2.5])) == "Vec[2]([1. , 2.5])"
     assert repr(Mat([[1.0, 2.0], [3.0, 4.0]])) == "Mat[2, 2]([[1., 2.],\n           [3., 4.]])"
-    small = Layer(Mat([[1.0, 2.0]]), Vec([0.5]))
+    small: Layer[Literal[2], Literal[1]] = Layer(Mat([[1.0, 2.0]]), Vec([0.5]))
     assert repr(small) == "Layer(weight=Mat[1, 2]([[1., 2.]]), bias=Vec[1]([0.5]))"
     assert "..." in repr(Vec(np.arange(33.0)))
 

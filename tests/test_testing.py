@@ -208,9 +208,9 @@ def test_differences_of_structure_are_named(a: Any, b: Any, message: str) -> Non
 def test_statics_and_records_of_other_classes_differ() -> None:
     """A static field compares by equality; a record of another class is another type."""
     a = make_net()
-    with pytest.raises(AssertionError, match="^name: 'net' != 'other'$"):
+    with pytest.raises(AssertionError, match=r"^name: 'net' != 'other'$"):
         assert_allclose(a, Net(a.hidden, a.out, a.scale, name="other"))
-    with pytest.raises(AssertionError, match="^value: Net != Hidden$"):
+    with pytest.raises(AssertionError, match=r"^value: Net != Hidden$"):
         assert_allclose(a, a.hidden)
 
 

@@ -24,6 +24,8 @@ from typedprop._runners import grad_bp as grad_bp
 from typedprop._runners import grad_bp2 as grad_bp2
 from typedprop._runners import grad_bp_n as grad_bp_n
 from typedprop._runners import sequence_var as sequence_var
+from typedprop._summary import count_params as count_params
+from typedprop._summary import summary as summary
 from typedprop.classes import Backprop as Backprop
 from typedprop.classes import add as add
 from typedprop.classes import one as one
@@ -95,6 +97,7 @@ __all__ = [
     "backprop_with2",
     "backprop_with_n",
     "collect_var",
+    "count_params",
     "eval_bp",
     "eval_bp2",
     "eval_bp_n",
@@ -124,6 +127,7 @@ __all__ = [
     "set_var",
     "split_bv",
     "static",
+    "summary",
     "to_list_of_var",
     "view_var",
     "zero",

@@ -167,9 +167,9 @@ def _leaf_difference(
     a: Any, b: Any, where: str, rtol: float, atol: float, equal_nan: bool
 ) -> str | None:
     """Where two numeric leaves differ (shape, or the first number out of tolerance)."""
-    if hasattr(type(a), "_rewrap") or hasattr(type(b), "_rewrap"):
-        if type(a) is not type(b):
-            return f"{where or 'value'}: {_kind(a)} != {_kind(b)}"
+    wrapped = hasattr(type(a), "_rewrap") or hasattr(type(b), "_rewrap")
+    if wrapped and type(a) is not type(b):  # a Vec is not a Mat nor an ndarray
+        return f"{where or 'value'}: {_kind(a)} != {_kind(b)}"
     x, y = np.asarray(a), np.asarray(b)
     if x.shape != y.shape:
         return f"{where or 'value'}: shape {x.shape} != {y.shape}"
@@ -208,7 +208,7 @@ def _difference(
         if len(a) != len(b):
             return f"{here}: length {len(a)} != {len(b)}"
         pairs: list[tuple[str, Any, Any]] = [
-            (f"[{i}]", x, y) for i, (x, y) in enumerate(zip(a, b))
+            (f"[{i}]", x, y) for i, (x, y) in enumerate(zip(a, b, strict=True))
         ]
     elif isinstance(a, dict):
         if list(a) != list(b):
