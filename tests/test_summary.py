@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any, Generic, Literal, TypeVar
 
 import numpy as np
+import pytest
 from hypothesis import given
 from numpy.typing import NDArray
 
@@ -113,3 +116,14 @@ def test_a_model_without_parameters() -> None:
         "field  type  shape  count",
         "total                   0",
     ]
+
+
+def test_the_table_on_the_toolkit_page_is_what_summary_prints(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """docs/toolkit.md shows summary's output after its first code block: the same text."""
+    page = (Path(__file__).resolve().parent.parent / "docs" / "toolkit.md").read_text()
+    code = re.findall(r"^```python\n(.*?)^```", page, re.S | re.M)[0]
+    shown = re.findall(r"^```text\n(.*?)^```", page, re.S | re.M)[0]
+    exec(compile(code, "toolkit.md[0]", "exec", dont_inherit=True), {"__name__": "docs"})
+    assert capsys.readouterr().out == shown
