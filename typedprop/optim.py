@@ -264,6 +264,14 @@ class Momentum:
     """Gradient descent with momentum: ``v = beta v + grad``, ``params - lr v``.
 
     The state's velocity is a value of the parameters' own type.
+
+    Example:
+        >>> from typedprop.optim import Momentum, StepDecay
+        >>> opt = Momentum(lr=StepDecay(0.1, every=1, factor=0.5), beta=0.5)
+        >>> state, x = opt.step(opt.init(1.0), 1.0, 2.0)  # v = 2, lr = 0.1
+        >>> state, x = opt.step(state, x, 2.0)  # v = 0.5 * 2 + 2 = 3, lr = 0.05
+        >>> state.velocity, state.t, round(x, 6)
+        (3.0, 2, 0.65)
     """
 
     lr: float | Schedule = attrs.field(converter=_rate)
