@@ -22,7 +22,17 @@ from typedprop import BVar, model, static
 from typedprop.checkpoint import load, save
 from typedprop.functions import sum_elements, tanh
 from typedprop.linalg import Mat, Vec
-from typedprop.optim import SGD, Adam, AdamState, Momentum
+from typedprop.optim import (
+    SGD,
+    Adam,
+    AdamState,
+    AdamW,
+    Momentum,
+    MomentumState,
+    SGDState,
+    StepDecay,
+    WarmupCosine,
+)
 
 from .trees import same
 
@@ -626,18 +636,34 @@ def train(opt: Any, params: Bowl, state: Any, steps: int) -> tuple[Any, Bowl]:
 
 
 OPTIMIZERS: list[tuple[Any, Any]] = [
-    (SGD(lr=0.05), None),
-    (Momentum(lr=0.05), Bowl),
+    (SGD(lr=0.05), SGDState),
+    (Momentum(lr=0.05), MomentumState[Bowl]),
     (Adam(lr=0.05), AdamState[Bowl]),
+    (AdamW(lr=0.05, weight_decay=0.1), AdamState[Bowl]),
+    (SGD(lr=StepDecay(0.05, every=4, factor=0.5)), SGDState),
+    (Momentum(lr=StepDecay(0.05, every=5)), MomentumState[Bowl]),
+    (AdamW(lr=WarmupCosine(0.1, total=12, warmup=4), weight_decay=0.1), AdamState[Bowl]),
 ]
 
 
-@pytest.mark.parametrize(("opt", "state_type"), OPTIMIZERS, ids=["sgd", "momentum", "adam"])
+@pytest.mark.parametrize(
+    ("opt", "state_type"),
+    OPTIMIZERS,
+    ids=[
+        "sgd",
+        "momentum",
+        "adam",
+        "adamw",
+        "sgd-step-decay",
+        "momentum-step-decay",
+        "adamw-warmup-cosine",
+    ],
+)
 def test_training_resumes_exactly_after_save_and_load(
     tmp_path: Path, opt: Any, state_type: Any
 ) -> None:
     """Train 6 steps, save model and state, load them, train 6 more: bitwise the same as 12
-    steps without a break."""
+    steps without a break (a schedule continues from the saved step count)."""
     start = make_bowl()
     state_12, params_12 = train(opt, start, opt.init(start), 12)
 
@@ -645,6 +671,7 @@ def test_training_resumes_exactly_after_save_and_load(
     save(tmp_path / "ckpt.npz", Resume(params_6, state_6, 6))
     back = load(tmp_path / "ckpt.npz", Resume[state_type])
     assert back.step == 6 and back.params.frozen == 4
+    assert back.state.t == 6
     state, params = train(opt, back.params, back.state, 6)
 
     assert same(params, params_12) and same(state, state_12)

@@ -1,4 +1,5 @@
-"""check_grad catches wrong first and second derivatives; the strategies make what they say."""
+"""check_grad catches wrong first and second derivatives; assert_allclose/allclose compare
+whole values and say where they differ; the strategies make what they say."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from typedprop._core import deep_value
 from typedprop.functions import cos, exp, sin, sum_elements
 from typedprop.linalg import Mat, Vec
 from typedprop.testing import (
+    allclose,
     arrays,
+    assert_allclose,
     check_grad,
     mats,
     nested,
@@ -121,3 +124,105 @@ def test_records_strategy_builds_valid_records(net: TwoLayers) -> None:
     assert net.first.weight.shape == (3, 4) and net.second.bias.shape == (3,)
     assert net.first.width == 7
     check_grad(lambda n: sum_elements((n ^ TwoLayers.first ^ Layer.weight) * 2.0), net, order=1)
+
+
+# --- assert_allclose / allclose ---
+
+
+@tp.model
+class Hidden:
+    weight: Mat[5, 6]
+    bias: Vec[5]
+
+
+@tp.model
+class Net:
+    hidden: Hidden
+    out: NDArray[np.float32]
+    scale: float
+    name: str = tp.static(default="net")
+
+
+def make_net(seed: int = 0) -> Net:
+    rng = np.random.default_rng(seed)
+    return Net(
+        Hidden(Mat(rng.normal(size=(5, 6))), Vec(rng.normal(size=5))),
+        rng.normal(size=(2, 3)).astype(np.float32),
+        0.5,
+    )
+
+
+def test_assert_allclose_names_the_first_differing_field_and_index() -> None:
+    """A change at hidden.weight[3, 4] is reported there, with both values and the count."""
+    a = make_net()
+    w = a.hidden.weight.array.copy()
+    w[3, 4] += 0.1
+    w[4, 0] += 0.1
+    b = Net(Hidden(Mat(w), a.hidden.bias), a.out, a.scale)
+    x, y = float(a.hidden.weight.array[3, 4]), float(w[3, 4])
+    expected = f"hidden.weight[3, 4]: {x!r} != {y!r} (rtol=1e-05, atol=1e-08; 2 of 30 numbers"
+    with pytest.raises(AssertionError) as e:
+        assert_allclose(a, b)
+    assert str(e.value).startswith(expected)
+    assert not allclose(a, b) and not tp.allclose(a, b)
+    assert allclose(a, b, atol=0.11) and tp.allclose(a, b, atol=0.11)
+    assert_allclose(a, b, atol=0.11)
+
+
+def test_close_values_pass_and_tolerances_are_numpys() -> None:
+    """Equal up to rtol * |b| + atol passes; a float32 field compares with its own numbers."""
+    a = make_net()
+    b = Net(
+        Hidden(a.hidden.weight * (1 + 1e-7), a.hidden.bias),
+        a.out + np.float32(1e-7),
+        a.scale,
+    )
+    assert_allclose(a, b)
+    assert allclose(a, a) and allclose(0.0, 1e-9) and not allclose(0.0, 1e-7)
+    assert allclose(1.0, 1.1, rtol=0.1) and not allclose(1.0, 1.1, rtol=0.05)
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "message"),
+    [
+        (Vec([1.0, 2.0]), np.array([1.0, 2.0]), "value: Vec != ndarray of shape (2,)"),
+        (Vec([1.0, 2.0]), Vec([1.0, 2.0, 3.0]), "value: shape (2,) != (3,)"),
+        ([1.0, 2.0], [1.0], "value: length 2 != 1"),
+        ([1.0, 2.0], (1.0, 2.0), "value: list != tuple"),
+        ({"a": 1.0}, {"b": 1.0}, "value: keys ['a'] != ['b']"),
+        ({"a": [np.zeros(2), 3.0]}, {"a": [np.zeros(2), 4.0]}, "['a'][1]: 3.0 != 4.0 (rtol"),
+        ((np.zeros((2, 2)),), (np.ones((2, 2)),), "[0][0, 0]: 0.0 != 1.0"),
+        (np.array(["x"]), np.array(["y"]), "value: array(['x'], dtype='<U1') != array(['y']"),
+        (np.float32(1.0), np.float32(2.0), "value: 1.0 != 2.0 (rtol=1e-05, atol=1e-08)"),
+        (float("nan"), float("nan"), "value: nan != nan"),
+    ],
+)
+def test_differences_of_structure_are_named(a: Any, b: Any, message: str) -> None:
+    """Types, shapes, lengths, keys and non-numbers are reported at their path."""
+    with pytest.raises(AssertionError) as e:
+        assert_allclose(a, b)
+    assert str(e.value).startswith(message)
+    assert not allclose(a, b)
+
+
+def test_statics_and_records_of_other_classes_differ() -> None:
+    """A static field compares by equality; a record of another class is another type."""
+    a = make_net()
+    with pytest.raises(AssertionError, match=r"^name: 'net' != 'other'$"):
+        assert_allclose(a, Net(a.hidden, a.out, a.scale, name="other"))
+    with pytest.raises(AssertionError, match=r"^value: Net != Hidden$"):
+        assert_allclose(a, a.hidden)
+
+
+def test_nan_is_close_to_nan_when_asked() -> None:
+    """equal_nan=True makes NaN equal to NaN, as in numpy."""
+    assert allclose(np.array([np.nan, 1.0]), np.array([np.nan, 1.0]), equal_nan=True)
+    assert_allclose(float("nan"), float("nan"), equal_nan=True)
+
+
+@given(nested())
+def test_every_value_is_close_to_itself_and_not_to_a_shifted_copy(x: Any) -> None:
+    """Any nested container of arrays and floats: close to itself, not to itself + 1."""
+    assert allclose(x, x)
+    shifted = tp.add(x, tp.one(x))
+    assert not allclose(x, shifted)

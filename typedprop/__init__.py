@@ -25,6 +25,8 @@ from typedprop._runners import grad_bp as grad_bp
 from typedprop._runners import grad_bp2 as grad_bp2
 from typedprop._runners import grad_bp_n as grad_bp_n
 from typedprop._runners import sequence_var as sequence_var
+from typedprop._summary import count_params as count_params
+from typedprop._summary import summary as summary
 from typedprop.classes import Backprop as Backprop
 from typedprop.classes import add as add
 from typedprop.classes import one as one
@@ -78,6 +80,7 @@ from typedprop.record import join_bv as join_bv
 from typedprop.record import model as model
 from typedprop.record import split_bv as split_bv
 from typedprop.record import static as static
+from typedprop.testing import allclose as allclose
 
 __all__ = [
     "Backprop",
@@ -101,6 +104,7 @@ __all__ = [
     "Traversal",
     "TypedpropError",
     "add",
+    "allclose",
     "auto",
     "backprop",
     "backprop2",
@@ -111,6 +115,7 @@ __all__ = [
     "coerce_var",
     "collect_var",
     "compose_op",
+    "count_params",
     "eval_bp",
     "eval_bp2",
     "eval_bp_n",
@@ -148,6 +153,7 @@ __all__ = [
     "set_var",
     "split_bv",
     "static",
+    "summary",
     "to_list_of_var",
     "view_var",
     "zero",

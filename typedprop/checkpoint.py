@@ -5,8 +5,9 @@ Each array is stored under its field path (``layer1.weight``, ``layers.0.bias``,
 its own path, and a dict its keys, so empty containers and ``None`` elements come back as they
 were. Callable static fields (an activation function) are not stored.
 
-**Optimizer state.** Every ``typedprop.optim`` state is a value ``save`` stores: ``None``
-(SGD), a record of the model's type (momentum's velocity), an ``AdamState`` record. To resume
+**Optimizer state.** Every ``typedprop.optim`` state is a record ``save`` stores
+(``SGDState``, ``MomentumState[Network]``, ``AdamState[Network]``), with the step count a
+learning-rate schedule reads. To resume
 training, put the model and the state (and where you were) in one record of your own::
 
     @model

@@ -24,13 +24,25 @@ from numpy.typing import NDArray
 
 from typedprop._arith import _assemble_array
 from typedprop._core import BVar, Op, _apply2, _Partial, deep_value
+from typedprop._summary import count_params as count_params
+from typedprop._summary import summary as summary
 from typedprop.errors import ShapeError
 from typedprop.functions import logistic, softmax, sqrt, tanh
 from typedprop.linalg import Mat, Vec
 from typedprop.linalg._types import show
 from typedprop.record import Model, static
 
-__all__ = ["Embedding", "GRUCell", "LSTMCell", "LayerNorm", "Linear", "SelfAttention", "dropout"]
+__all__ = [
+    "Embedding",
+    "GRUCell",
+    "LSTMCell",
+    "LayerNorm",
+    "Linear",
+    "SelfAttention",
+    "count_params",
+    "dropout",
+    "summary",
+]
 
 I = TypeVar("I", bound=int)  # noqa: E741  - the input dimension, as in Linear[I, O]
 O = TypeVar("O", bound=int)  # noqa: E741

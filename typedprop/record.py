@@ -42,7 +42,7 @@ from typing import (
 import attrs
 import numpy as np
 
-from typedprop import classes
+from typedprop import _repr, classes
 from typedprop._core import _CONST, BVar, Op, _apply_n, _Partial, deep_value, materialize
 from typedprop.errors import FieldTypeError, LensError, ShapeError
 from typedprop.lens import Lens
@@ -589,6 +589,8 @@ def _record(cls: type, localns: dict[str, Any]) -> type:
 
     post_init._tp_user = user_post_init  # type: ignore[attr-defined]
     type.__setattr__(cls, "__attrs_post_init__", post_init)
+    if "__repr__" not in cls.__dict__:  # attrs' repr, with big arrays summarised
+        type.__setattr__(cls, "__repr__", _repr.record_repr)
     new = attrs.frozen(cls)
     info = _Info(new, localns)
     _INFO[new] = info

@@ -1,4 +1,5 @@
-"""Testing gradients: ``check_grad`` and hypothesis strategies for well-behaved inputs.
+"""Testing: ``check_grad`` for gradients, ``assert_allclose``/``allclose`` for whole values,
+and hypothesis strategies for well-behaved inputs.
 
 ``check_grad(f, *args)`` compares the reverse-mode derivative of ``f`` with central finite
 differences along random directions, and (``order=2``) does the same for the derivative of the
@@ -12,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+import attrs
 import numpy as np
 
 from typedprop import classes
@@ -20,12 +22,15 @@ from typedprop._runners import backprop_with_n, eval_bp_n
 from typedprop._tree import is_real, leaves, tree_map
 from typedprop.errors import GradientCheckError
 from typedprop.functions import sum_elements
+from typedprop.record import is_model
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
 __all__ = [
+    "allclose",
     "arrays",
+    "assert_allclose",
     "check_grad",
     "nested",
     "nonzero_floats",
@@ -132,6 +137,134 @@ def _check(
             return _inner(pb(u), v)
 
         _check(directional, args, order, level + 1, eps, rtol, atol, seed)
+
+
+# --- comparing values ---
+
+
+def _numeric(x: Any) -> bool:
+    """Whether ``x`` is compared number by number: a number (not a bool), an array of numbers,
+    a ``Vec`` or ``Mat``."""
+    if hasattr(type(x), "_rewrap"):
+        return True
+    if isinstance(x, np.ndarray | np.generic):
+        return x.dtype.kind in "fiuc"
+    return isinstance(x, int | float | complex) and not isinstance(x, bool)
+
+
+def _kind(x: Any) -> str:
+    """How a value is named in a message: its type, and its shape when an array."""
+    name = type(x).__qualname__
+    return f"{name} of shape {x.shape}" if isinstance(x, np.ndarray) else name
+
+
+def _number(x: Any) -> str:
+    """One number as a message shows it."""
+    return repr(x.item() if isinstance(x, np.generic) else x)
+
+
+def _leaf_difference(
+    a: Any, b: Any, where: str, rtol: float, atol: float, equal_nan: bool
+) -> str | None:
+    """Where two numeric leaves differ (shape, or the first number out of tolerance)."""
+    wrapped = hasattr(type(a), "_rewrap") or hasattr(type(b), "_rewrap")
+    if wrapped and type(a) is not type(b):  # a Vec is not a Mat nor an ndarray
+        return f"{where or 'value'}: {_kind(a)} != {_kind(b)}"
+    x, y = np.asarray(a), np.asarray(b)
+    if x.shape != y.shape:
+        return f"{where or 'value'}: shape {x.shape} != {y.shape}"
+    close = np.isclose(x, y, rtol=rtol, atol=atol, equal_nan=equal_nan)
+    if bool(np.all(close)):
+        return None
+    first = tuple(int(i) for i in np.argwhere(~close)[0])
+    index = f"[{', '.join(map(str, first))}]" if first else ""
+    count = f"; {int(np.sum(~close))} of {close.size} numbers differ" if close.size > 1 else ""
+    return (
+        f"{where or 'value'}{index}: {_number(x[first])} != {_number(y[first])} "
+        f"(rtol={rtol}, atol={atol}{count})"
+    )
+
+
+def _difference(
+    a: Any, b: Any, where: str, rtol: float, atol: float, equal_nan: bool
+) -> str | None:
+    """The first place (a field path) where ``a`` and ``b`` differ, and how; ``None`` if they
+    are close everywhere."""
+    here = where or "value"
+    if _numeric(a) and _numeric(b):
+        return _leaf_difference(a, b, where, rtol, atol, equal_nan)
+    if type(a) is not type(b):
+        return f"{here}: {_kind(a)} != {_kind(b)}"
+    if is_model(a):
+        for f in attrs.fields(type(a)):
+            path = f"{where}.{f.name}" if where else f.name
+            found = _difference(
+                getattr(a, f.name), getattr(b, f.name), path, rtol, atol, equal_nan
+            )
+            if found is not None:
+                return found
+        return None
+    if isinstance(a, tuple | list):
+        if len(a) != len(b):
+            return f"{here}: length {len(a)} != {len(b)}"
+        pairs: list[tuple[str, Any, Any]] = [
+            (f"[{i}]", x, y) for i, (x, y) in enumerate(zip(a, b, strict=True))
+        ]
+    elif isinstance(a, dict):
+        if list(a) != list(b):
+            return f"{here}: keys {list(a)!r} != {list(b)!r}"
+        pairs = [(f"[{k!r}]", a[k], b[k]) for k in a]
+    elif isinstance(a, np.ndarray):  # of strings, booleans, objects
+        return None if np.array_equal(a, b) else f"{here}: {a!r} != {b!r}"
+    else:
+        return None if a == b else f"{here}: {a!r} != {b!r}"
+    for step, x, y in pairs:
+        found = _difference(x, y, where + step, rtol, atol, equal_nan)
+        if found is not None:
+            return found
+    return None
+
+
+def allclose(
+    a: Any, b: Any, *, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False
+) -> bool:
+    """Whether two values of the same structure (records, containers, arrays, ``Vec``/``Mat``,
+    numbers) are equal up to tolerances, number by number, as ``numpy.isclose``
+    (``|a - b| <= atol + rtol * |b|``).
+
+    Values of different types, shapes, lengths or keys are not close; other leaves (strings,
+    static fields) must be equal. ``assert_allclose`` says where two values differ.
+
+    Example:
+        >>> import numpy as np
+        >>> allclose({"w": np.ones(2), "n": 3}, {"w": np.ones(2) + 1e-9, "n": 3})
+        True
+        >>> allclose([1.0, 2.0], [1.0, 2.1]), allclose([1.0], (1.0,))
+        (False, False)
+    """
+    return _difference(a, b, "", rtol, atol, equal_nan) is None
+
+
+def assert_allclose(
+    a: Any, b: Any, *, rtol: float = 1e-5, atol: float = 1e-8, equal_nan: bool = False
+) -> None:
+    """Assert that two values are close, as ``allclose``, naming where they are not.
+
+    Raises:
+        AssertionError: the values differ; the message gives the first differing field path
+            and index (``hidden.weight[3, 4]: 0.5 != 0.6``), or the type, shape, length or keys
+            that differ there.
+
+    Example:
+        >>> import numpy as np
+        >>> assert_allclose((np.zeros(3), 1.0), (np.array([0.0, 0.0, 0.5]), 1.0))
+        Traceback (most recent call last):
+        ...
+        AssertionError: [0][2]: 0.0 != 0.5 (rtol=1e-05, atol=1e-08; 1 of 3 numbers differ)
+    """
+    found = _difference(a, b, "", rtol, atol, equal_nan)
+    if found is not None:
+        raise AssertionError(found)
 
 
 # --- hypothesis strategies ---

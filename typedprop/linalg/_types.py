@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Generic, Literal, TypeVar, overload
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
 
-from typedprop import classes
+from typedprop import _repr, classes
 from typedprop.errors import FieldTypeError, ShapeError
 
 __all__ = ["Add", "Mat", "Vec", "show"]
@@ -271,6 +271,8 @@ class _Static:
         return iter(self.array)
 
     def __repr__(self) -> str:
+        if self.array.size > _repr.THRESHOLD:  # big: one line, summarised
+            return f"{show(self)}({_repr.summary(self.array)})"
         body = np.array2string(self.array, separator=", ", prefix=show(self) + "(")
         return f"{show(self)}({body})"
 
