@@ -82,6 +82,7 @@ from typedprop.mypy_plugin._records import (
     xor_signature,
 )
 
+OPTICS: Final = frozenset({LENS, "typedprop.lens.Prism", "typedprop.lens.Traversal"})
 _NESTING_RUNNERS: Final = frozenset({"typedprop._runners.grad_bp", "typedprop.grad_bp"})
 # calls into these are never generic in dimensions: no need to look at them
 _FOREIGN: Final = ("builtins.", "typing.", "typing_extensions.", "numpy.", "_typeshed.", "abc.")
@@ -145,7 +146,7 @@ class TypedpropPlugin(Plugin):
             hook = xor_signature
         elif cls == LENS and method == "__rxor__":
             hook = rxor_signature
-        elif cls == LENS and method == "__rshift__":
+        elif cls in OPTICS and method == "__rshift__":
             hook = rshift_signature
         else:
             hook = self._solver(cls, method)

@@ -223,13 +223,21 @@ def rxor_signature(ctx: MethodSigContext) -> FunctionLike:
 
 
 def rshift_signature(ctx: MethodSigContext) -> FunctionLike:
-    """``outer >> inner``: the inner lens read in the outer one's field type."""
-    lens = get_proper_type(ctx.type)
-    if not (isinstance(lens, Instance) and len(lens.args) == 2 and ctx.args and ctx.args[0]):
+    """``outer >> inner``: the inner lens read in the outer optic's focus type (the result is
+    the optic the overload gives: a lens, a prism or a traversal)."""
+    outer = get_proper_type(ctx.type)
+    ret = get_proper_type(ctx.default_signature.ret_type)
+    if not (
+        isinstance(outer, Instance)
+        and len(outer.args) == 2
+        and isinstance(ret, Instance)
+        and len(ret.args) == 2
+        and ctx.args
+        and ctx.args[0]
+    ):
         return ctx.default_signature
-    types = Types(ctx.api.named_generic_type)
     return _lens_signature(
-        ctx, lens.args[1], ctx.args[0][0], lambda v: types.named(LENS, [lens.args[0], v])
+        ctx, outer.args[1], ctx.args[0][0], lambda v: ret.copy_modified(args=[outer.args[0], v])
     )
 
 

@@ -102,3 +102,13 @@ def losses(logits: BVar[Vec[Literal[3]]]) -> None:
     good = cross_entropy(logits, zeros(3))
     bad = cross_entropy(logits, zeros(4))  # E: Dimension mismatch in cross_entropy: Vec[3] and Vec[4] differ  [dim-mismatch]
     batch = cross_entropy(auto(zeros(8, 3)), zeros(8, 4))  # E: Dimension mismatch in cross_entropy: Mat[8, 3] and Mat[8, 4] differ  [dim-mismatch]
+
+
+@model
+class Deep:
+    layers: list[Layer[5, 5]]
+
+
+def traversal_of_generic_layers() -> None:
+    reveal_type(Deep.layers.each() >> Layer.weight)  # N: Revealed type is "typedprop.lens.Traversal[tests.mypy.cases.generic.Deep, typedprop.linalg._types.Mat[Literal[5], Literal[5]]]"
+    bad = Deep.layers.each() >> Other.w  # E: Lens of "Other" applied to "Layer": Other.w views a field of Other, not of Layer  [lens-mismatch]
