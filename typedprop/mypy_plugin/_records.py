@@ -179,10 +179,15 @@ def view_of(expr: Expression, source: Type) -> tuple[Type | None, str | None]:
 
 
 def _lens_signature(
-    ctx: MethodSigContext, source: Type, expr: Expression, result: Any
+    ctx: MethodSigContext, source: Type, expr: Expression, result: Any, report: bool = True
 ) -> FunctionLike:
+    """The signature of applying (or composing) the lens written ``expr`` to a ``source``,
+    typed from the record's own field; ``report`` a lens of another record (``>>`` does not:
+    there mypy's own check already refuses the composition)."""
     sig = ctx.default_signature
     view, problem = view_of(expr, source)
+    if problem is not None and not report:
+        return sig
     if problem is not None:
         fail_for_good(ctx, problem, LENS_MISMATCH)
         view = AnyType(TypeOfAny.from_error)
@@ -237,7 +242,11 @@ def rshift_signature(ctx: MethodSigContext) -> FunctionLike:
     ):
         return ctx.default_signature
     return _lens_signature(
-        ctx, outer.args[1], ctx.args[0][0], lambda v: ret.copy_modified(args=[outer.args[0], v])
+        ctx,
+        outer.args[1],
+        ctx.args[0][0],
+        lambda v: ret.copy_modified(args=[outer.args[0], v]),
+        report=False,
     )
 
 
