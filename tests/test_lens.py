@@ -251,7 +251,7 @@ def test_a_field_lens_refuses_a_record_of_another_class() -> None:
     with pytest.raises(LensError, match=r"applied to a value of type _AutoEncoder"):
         ae ^ _Enc.weight  # type: ignore[lens-mismatch]
     with pytest.raises(LensError, match=r"_Enc.weight views a field of _Enc"):
-        grad_bp(lambda a: sum_elements(a ^ (_AutoEncoder.dec >> _Enc.weight)), ae)  # type: ignore[operator]
+        grad_bp(lambda a: sum_elements(a ^ (_AutoEncoder.dec >> _Enc.weight)), ae)  # type: ignore[lens-mismatch]
 
 
 def test_field_lenses_of_the_right_record_still_view_and_differentiate() -> None:

@@ -26,7 +26,10 @@ input it does not understand.
 
 from __future__ import annotations
 
+import functools
+import hashlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, Final
 
 from mypy.nodes import Decorator, FuncDef, OverloadedFuncDef, TypeInfo
@@ -39,6 +42,7 @@ from mypy.plugin import (
     FunctionSigContext,
     MethodSigContext,
     Plugin,
+    ReportConfigContext,
 )
 from mypy.types import CallableType, FunctionLike, Instance, Overloaded, Type, get_proper_type
 
@@ -188,6 +192,11 @@ class TypedpropPlugin(Plugin):
             return guarded(model_class, lambda ctx: None)
         return None
 
+    def report_config_data(self, ctx: ReportConfigContext) -> str:
+        """The plugin's own source, hashed: mypy's cache is keyed on the plugin's entry module
+        only, so without this a newer plugin would reuse results of an older one's modules."""
+        return _source_hash()
+
     # --- helpers that need the plugin's state ---
 
     def _model_info(self, fullname: str) -> TypeInfo | None:
@@ -229,6 +238,15 @@ class TypedpropPlugin(Plugin):
         sym = self.lookup_fully_qualified(fullname)
         node = sym.node if sym is not None else None
         return not isinstance(node, TypeInfo) or node.get(name) is not None
+
+
+@functools.cache
+def _source_hash() -> str:
+    here = Path(__file__).parent
+    digest = hashlib.sha256()
+    for path in sorted(here.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
 
 
 def _dimension_signature(sig: CallableType) -> bool:

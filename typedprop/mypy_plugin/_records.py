@@ -154,10 +154,12 @@ def view_of(expr: Expression, source: Type) -> tuple[Type | None, str | None]:
     with the record's type arguments put in, and a message where the lens is of another
     model. ``(None, None)`` where ``expr`` is not a lens the plugin can read."""
     if isinstance(expr, OpExpr) and expr.op == ">>":
+        # a composition of lenses of the wrong records is reported at its ">>"
         inner, problem = view_of(expr.left, source)
         if inner is None or problem is not None:
             return inner, problem
-        return view_of(expr.right, inner)
+        view, problem = view_of(expr.right, inner)
+        return (None, None) if problem is not None else (view, None)
     if not (isinstance(expr, MemberExpr) and isinstance(expr.expr, RefExpr)):
         return None, None
     info = expr.expr.node
@@ -179,15 +181,13 @@ def view_of(expr: Expression, source: Type) -> tuple[Type | None, str | None]:
 
 
 def _lens_signature(
-    ctx: MethodSigContext, source: Type, expr: Expression, result: Any, report: bool = True
+    ctx: MethodSigContext, source: Type, expr: Expression, result: Any
 ) -> FunctionLike:
     """The signature of applying (or composing) the lens written ``expr`` to a ``source``,
-    typed from the record's own field; ``report`` a lens of another record (``>>`` does not:
-    there mypy's own check already refuses the composition)."""
+    typed from the record's own field, and one ``[lens-mismatch]`` for a lens of another
+    record (the operator check then passes, so it is the only error)."""
     sig = ctx.default_signature
     view, problem = view_of(expr, source)
-    if problem is not None and not report:
-        return sig
     if problem is not None:
         fail_for_good(ctx, problem, LENS_MISMATCH)
         view = AnyType(TypeOfAny.from_error)
@@ -246,7 +246,6 @@ def rshift_signature(ctx: MethodSigContext) -> FunctionLike:
         outer.args[1],
         ctx.args[0][0],
         lambda v: ret.copy_modified(args=[outer.args[0], v]),
-        report=False,
     )
 
 

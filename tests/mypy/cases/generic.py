@@ -111,4 +111,4 @@ class Deep:
 
 def traversal_of_generic_layers() -> None:
     reveal_type(Deep.layers.each() >> Layer.weight)  # N: Revealed type is "typedprop.lens.Traversal[tests.mypy.cases.generic.Deep, typedprop.linalg._types.Mat[Literal[5], Literal[5]]]"
-    bad = Deep.layers.each() >> Other.w  # E: Unsupported operand types for >> ("Traversal[Deep, Layer[Literal[5], Literal[5]]]" and "Lens[Other, Mat[Literal[2], Literal[2]]]")  [operator]
+    bad = Deep.layers.each() >> Other.w  # E: Lens of "Other" applied to "Layer": Other.w views a field of Other, not of Layer  [lens-mismatch]

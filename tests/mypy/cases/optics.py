@@ -51,7 +51,7 @@ reveal_type(Net.layers.each() >> Layer.weight)  # N: Revealed type is "typedprop
 reveal_type(Net.activation.when(Relu) >> Relu.leak)  # N: Revealed type is "typedprop.lens.Prism[tests.mypy.cases.optics.Net, float]"
 bad_each = Net.scale.each()  # E: Invalid self argument "Lens[Net, float]" to attribute function "each" with type "Callable[[Traversal[S, list[B]]], Traversal[S, B]]"  [misc]  # E: Need type annotation for "bad_each"  [var-annotated]
 bad_path = Net.activation >> Relu.leak  # E: Unsupported operand types for >> ("Lens[Net, Relu | Tanh]" and "Lens[Relu, float]")  [operator]
-bad_after = Net.layers.each() >> Relu.leak  # E: Unsupported operand types for >> ("Traversal[Net, Layer]" and "Lens[Relu, float]")  [operator]
+bad_after = Net.layers.each() >> Relu.leak  # E: Lens of "Relu" applied to "Layer": Relu.leak views a field of Relu, not of Layer  [lens-mismatch]
 
 
 def run(n: BVar[Net], r: BVar[Relu]) -> None:
