@@ -627,43 +627,61 @@ _MAXIMUM = Op(
 _MINIMUM = Op(
     "minimum", 2, fwd=lambda a, axis: _scalar(np.min(a, axis=axis)), vjps=(_extremum_vjp, None)
 )
-# the product of elements none of which is 0 (product's rule for the rest): g * p / m
-_PRODUCT_NONZERO = Op(
-    "product",
-    2,
-    fwd=lambda m, axis: np.prod(m, axis=axis, keepdims=True),
-    vjps=(lambda g, ans, m, axis: g * ans / m, None),
-)
+
+
+def _along_last(x: Any, axis: int | None) -> Any:
+    """``x`` as an array with the reduced axis last (one axis for ``None``: every element)."""
+    x = np.asarray(x, dtype=np.float64)
+    return x.reshape(-1) if axis is None else np.moveaxis(x, axis, -1)
+
+
+def _back(y: Any, axis: int | None, shape: tuple[int, ...]) -> Any:
+    return y.reshape(shape) if axis is None else np.moveaxis(y, -1, axis)
+
+
+def _partial_products(xm: Any) -> tuple[Any, Any]:
+    """The products of the elements before and after each one along the last axis."""
+    before = np.ones_like(xm)
+    after = np.ones_like(xm)
+    np.cumprod(xm[..., :-1], axis=-1, out=before[..., 1:])
+    after[..., :-1] = np.cumprod(xm[..., :0:-1], axis=-1)[..., ::-1]
+    return before, after
+
+
+def _others(a: Any, axis: int | None) -> Any:
+    """For each element, the product of the others along ``axis``, without dividing by the
+    element: exact with zeros, and right where the whole product underflows or overflows."""
+    before, after = _partial_products(_along_last(a, axis))
+    return _back(before * after, axis, np.shape(a))
+
+
+def _others_vjp(g: Any, ans: Any, a: Any, axis: int | None) -> Any:
+    """``sum over i != j of g_i times the product of the elements other than i and j``, for each
+    ``j``: two scans carrying the derivatives of the partial products, again without division."""
+    xm = _along_last(a, axis)
+    gm = _along_last(g, axis)
+    before, after = _partial_products(xm)
+    d_before = np.zeros_like(xm)
+    d_after = np.zeros_like(xm)
+    n = xm.shape[-1]
+    for j in range(1, n):
+        d_before[..., j] = (
+            d_before[..., j - 1] * xm[..., j - 1] + gm[..., j - 1] * before[..., j - 1]
+        )
+    for j in range(n - 2, -1, -1):
+        d_after[..., j] = d_after[..., j + 1] * xm[..., j + 1] + gm[..., j + 1] * after[..., j + 1]
+    return _back(d_before * after + before * d_after, axis, np.shape(a))
+
+
+# its own derivative is in raw numpy: product has exact first and second derivatives, no third
+_OTHERS = Op("product_of_others", 2, fwd=_others, vjps=(_others_vjp, None))
 
 
 def _product_vjp(g: Any, ans: Any, a: Any, axis: int | None) -> Any:
-    """``g`` times the product of the other elements, for each element.
-
-    Without zeros that is ``p / x``. With zeros (``Z`` marks them, ``c`` per slice) it is the
-    product of the nonzero others, ``P / m``, times the product ``w`` of the zero others, written
-    as a polynomial in the zero elements so that its derivative, the product's second, is exact:
-    1 or ``S1`` (the zero element) for one zero, ``S1 - x`` or ``(S1 ** 2 - S2) / 2`` for two,
-    and 0 (with a zero derivative) for three or more.
-    """
-    av = deep_value(a)
-    if not np.ndim(av):
+    """``g`` times the product of the other elements, for each element."""
+    if not np.ndim(deep_value(a)):
         return g
-    ge = _keep(g, axis, a)
-    zero = av == 0
-    if not zero.any():
-        return ge * _keep(ans, axis, a) / a
-    z = zero.astype(np.float64)
-    c = np.sum(z, axis=axis, keepdims=True)
-    one, two = (c == 1).astype(np.float64), (c == 2).astype(np.float64)
-    zx = a * z
-    s1 = sum_axis(zx, axis, True)
-    s2 = sum_axis(zx * zx, axis, True)
-    m = a * (1.0 - z) + z
-    others = _apply2(_PRODUCT_NONZERO, m, axis) / m
-    w = (1.0 - z) * ((c == 0) + one * s1 + two * ((s1 * s1 - s2) * 0.5)) + z * (
-        one + two * (s1 - zx)
-    )
-    return ge * others * w
+    return _keep(g, axis, a) * _apply2(_OTHERS, a, axis)
 
 
 _PRODUCT = Op(
@@ -884,7 +902,8 @@ def product(x: np.ndarray | np.generic, axis: int | None = None) -> Any: ...
 def product(x: Any, axis: int | None = None) -> Any:
     """The product of the elements; each element's gradient is ``g`` times the product of the
     others, computed without dividing by the element, so zeros are handled exactly (backprop
-    divides, and gives ``nan`` there). Second derivatives are exact too.
+    divides, and gives ``nan`` there), as is a product that underflows. Its second derivatives
+    are exact too; a third derivative is not available.
 
     Raises:
         ShapeError: as ``maximum``.
