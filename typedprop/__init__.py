@@ -35,6 +35,7 @@ from typedprop.errors import FieldTypeError as FieldTypeError
 from typedprop.errors import GradientCheckError as GradientCheckError
 from typedprop.errors import LensError as LensError
 from typedprop.errors import MissingInstanceError as MissingInstanceError
+from typedprop.errors import NoGradientError as NoGradientError
 from typedprop.errors import NonScalarOutputError as NonScalarOutputError
 from typedprop.errors import PullbackError as PullbackError
 from typedprop.errors import ShapeError as ShapeError
@@ -77,6 +78,7 @@ __all__ = [
     "Lens",
     "MissingInstanceError",
     "Model",
+    "NoGradientError",
     "NonScalarOutputError",
     "Op",
     "PullbackError",

@@ -14,6 +14,7 @@ __all__ = [
     "GradientCheckError",
     "LensError",
     "MissingInstanceError",
+    "NoGradientError",
     "NonScalarOutputError",
     "PullbackError",
     "ShapeError",
@@ -36,6 +37,10 @@ class MissingInstanceError(TypedpropError, TypeError):
 
 class EscapedBVarError(TypedpropError, RuntimeError):
     """A ``BVar`` used after the ``grad_bp``/``eval_bp`` call that made it has returned."""
+
+
+class NoGradientError(TypedpropError, RuntimeError):
+    """A gradient reached a value made by ``no_grad(f, strict=True)``, which has none."""
 
 
 class NonScalarOutputError(TypedpropError, ValueError):
