@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 import typedprop.functions as fn
 from typedprop import (
     BVar,
+    NoGradientError,
     ShapeError,
     backprop,
     backprop_with,
@@ -837,3 +838,17 @@ def test_reductions_reject_bad_input(name: str, x: Any, axis: int | None, messag
     with pytest.raises(ShapeError, match=re.escape(f"{name}: ")) as caught:
         REDUCERS[name](x, axis=axis)
     assert message in str(caught.value)
+
+
+def test_product_third_derivative_is_a_clear_error() -> None:
+    """A third derivative of product raises NoGradientError saying so (not a numpy error)."""
+
+    def hessian_sum(v: Any) -> Any:
+        return fn.sum_elements(grad_bp(lambda w: fn.sum_elements(grad_bp(fn.product, w)), v))
+
+    x = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(
+        grad_bp(lambda w: fn.sum_elements(grad_bp(fn.product, w)), x), [5, 4, 3]
+    )
+    with pytest.raises(NoGradientError, match="third derivative"):
+        grad_bp(hessian_sum, x)

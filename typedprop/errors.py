@@ -40,7 +40,8 @@ class EscapedBVarError(TypedpropError, RuntimeError):
 
 
 class NoGradientError(TypedpropError, RuntimeError):
-    """A gradient reached a value made by ``no_grad(f, strict=True)``, which has none."""
+    """A gradient reached what has none: a ``no_grad(f, strict=True)`` result, or a derivative
+    of an order an operation does not provide (``product``'s third)."""
 
 
 class NonScalarOutputError(TypedpropError, ValueError):

@@ -26,7 +26,7 @@ from typedprop._arith import (
     target_of,
 )
 from typedprop._core import BVar, Op, _apply1, _apply2, deep_value
-from typedprop.errors import ShapeError
+from typedprop.errors import NoGradientError, ShapeError
 
 __all__ = [
     "acos",
@@ -658,6 +658,11 @@ def _others(a: Any, axis: int | None) -> Any:
 def _others_vjp(g: Any, ans: Any, a: Any, axis: int | None) -> Any:
     """``sum over i != j of g_i times the product of the elements other than i and j``, for each
     ``j``: two scans carrying the derivatives of the partial products, again without division."""
+    if type(a) is BVar or type(g) is BVar:
+        raise NoGradientError(
+            "product: its first and second derivatives are exact, but a third derivative "
+            "(grad_bp nested three deep around product) is not provided"
+        )
     xm = _along_last(a, axis)
     gm = _along_last(g, axis)
     before, after = _partial_products(xm)
