@@ -19,6 +19,7 @@ from numpy.typing import NDArray
 import typedprop.functions as fn
 from typedprop import (
     BVar,
+    NoGradientError,
     ShapeError,
     backprop,
     backprop_with,
@@ -27,6 +28,7 @@ from typedprop import (
     grad_bp,
     grad_bp2,
 )
+from typedprop.linalg import Mat, Vec
 from typedprop.testing import (
     arrays,
     check_grad,
@@ -109,6 +111,13 @@ ELEMENTWISE: dict[str, tuple[Fn, Fn, Fn, SearchStrategy[float]]] = {
         nonzero_floats(),
     ),
     "softplus": (fn.softplus, lambda x: np.log1p(np.exp(x)), ref_logistic, well_floats()),
+    "asin": (fn.asin, np.arcsin, lambda x: 1.0 / np.sqrt(1.0 - x * x), well_floats(-0.9, 0.9)),
+    "acos": (fn.acos, np.arccos, lambda x: -1.0 / np.sqrt(1.0 - x * x), well_floats(-0.9, 0.9)),
+    "atan": (fn.atan, np.arctan, lambda x: 1.0 / (1.0 + x * x), well_floats()),
+    "asinh": (fn.asinh, np.arcsinh, lambda x: 1.0 / np.sqrt(x * x + 1.0), well_floats()),
+    "acosh": (fn.acosh, np.arccosh, lambda x: 1.0 / np.sqrt(x * x - 1.0), well_floats(1.1, 4.0)),
+    "atanh": (fn.atanh, np.arctanh, lambda x: 1.0 / (1.0 - x * x), well_floats(-0.9, 0.9)),
+    "sign": (fn.sign, np.sign, lambda x: np.zeros(np.shape(x)), nonzero_floats()),
 }
 NAMES = sorted(ELEMENTWISE)
 
@@ -220,7 +229,8 @@ def test_gradients_have_the_input_type() -> None:
     wrong = []
     for name, (f, *_) in ELEMENTWISE.items():
         for x in (0.5, np.array(0.5), np.array([0.5, 1.5])):
-            g = grad_bp(summed(f), x)
+            with np.errstate(invalid="ignore"):  # asin(1.5), acosh(0.5): nan, of the type
+                g = grad_bp(summed(f), x)
             if not isinstance(g, type(x)):
                 wrong.append(f"{name}: the gradient at {x!r} is {g!r}")
     for name, (f, _) in REDUCTIONS.items():
@@ -478,3 +488,367 @@ def test_an_empty_last_axis_is_a_shape_error(name: str) -> None:
     }[name]
     with pytest.raises(ShapeError, match=rf"^{name}: the last axis of shape \(3, 0\)"):
         f(x)
+
+
+# --- domain edges of the inverse functions ---
+
+# (function, x, numpy's value, the derivative there)
+EDGES = [
+    (fn.asin, 1.0, np.pi / 2, np.inf),
+    (fn.asin, -1.0, -np.pi / 2, np.inf),
+    (fn.asin, 2.0, np.nan, np.nan),
+    (fn.acos, 1.0, 0.0, -np.inf),
+    (fn.acos, -1.5, np.nan, np.nan),
+    (fn.acosh, 1.0, 0.0, np.inf),
+    (fn.acosh, 0.5, np.nan, np.nan),
+    (fn.atanh, 1.0, np.inf, np.inf),
+    (fn.atanh, -1.0, -np.inf, np.inf),
+    (fn.atanh, 2.0, np.nan, -1.0 / 3.0),
+]
+
+
+@pytest.mark.parametrize(("f", "x", "value", "slope"), EDGES)
+def test_inverse_functions_give_numpys_inf_and_nan_at_domain_edges(
+    f: Fn, x: float, value: float, slope: float
+) -> None:
+    """At and beyond the edges of their domains the inverse functions and their gradients are
+    numpy's inf/nan (with numpy's warning), for floats and arrays, never a Python exception."""
+    with np.errstate(all="ignore"):
+        np.testing.assert_array_equal(f(x), value)
+        np.testing.assert_array_equal(f(np.array([x, x])), [value, value])
+        np.testing.assert_array_equal(grad_bp(f, x), slope)
+        np.testing.assert_array_equal(grad_bp(summed(f), np.array([x])), [slope])
+    with pytest.warns(RuntimeWarning):
+        f(x) if np.isnan(value) or np.isinf(value) else grad_bp(f, x)
+
+
+# --- log_base ---
+
+
+@given(bx=same_shape_pairs(well_floats(1.5, 5.0), well_floats(0.2, 5.0), min_dims=0))
+def test_log_base_gradients_match_finite_differences(bx: tuple[Any, Any]) -> None:
+    """log_base is differentiable in both the base and the argument, to second order, and its
+    value is log(x) / log(b)."""
+    b, x = bx
+    check_grad(fn.log_base, b, x, order=2)
+    check_grad(lambda v: fn.log_base(2.0, v), x, order=2)
+    check_grad(lambda v: fn.log_base(v, 3.0), b, order=2)
+    np.testing.assert_allclose(fn.log_base(b, x), np.log(x) / np.log(b), rtol=1e-12)
+    np.testing.assert_allclose(eval_bp2(fn.log_base, b, x), np.log(x) / np.log(b), rtol=1e-12)
+
+
+def test_log_base_example() -> None:
+    """log_base(2, 8) is 3; d/dx is 1 / (x ln 2), d/db is -log_b(x) / (b ln b)."""
+    assert fn.log_base(2.0, 8.0) == pytest.approx(3.0)
+    gb, gx = grad_bp2(fn.log_base, 2.0, 8.0)
+    assert gx == pytest.approx(1.0 / (8.0 * np.log(2.0)))
+    assert gb == pytest.approx(-3.0 / (2.0 * np.log(2.0)))
+
+
+# --- logsumexp ---
+
+
+@st.composite
+def arrays_and_axes(
+    draw: st.DrawFn, elements: SearchStrategy[float] | None = None, max_dims: int = 3
+) -> tuple[Array, int | None]:
+    """An array of 1..``max_dims`` axes and one of its axes (negative or not) or None."""
+    x: Array = draw(arrays(shapes(1, max_dims), elements))
+    axis = draw(st.one_of(st.none(), st.integers(-x.ndim, x.ndim - 1)))
+    return x, axis
+
+
+@given(xa=arrays_and_axes())
+def test_logsumexp_gradients_match_finite_differences(xa: tuple[Array, int | None]) -> None:
+    """logsumexp along any axis (or all) has first and second derivatives that agree with
+    finite differences."""
+    x, axis = xa
+    check_grad(lambda v: fn.logsumexp(v, axis=axis), x, order=2)
+    check_grad(lambda v: fn.sin(fn.logsumexp(v * v, axis=axis)), x, order=2)
+
+
+@given(xa=arrays_and_axes())
+def test_logsumexp_is_the_direct_formula_and_its_gradient_softmax(
+    xa: tuple[Array, int | None],
+) -> None:
+    """On moderate inputs logsumexp is log(sum(exp(x))), and the gradient of its sum is the
+    softmax along the axis."""
+    x, axis = xa
+    ref = np.log(np.sum(np.exp(x), axis=axis))
+    np.testing.assert_allclose(fn.logsumexp(x, axis=axis), ref, rtol=1e-12, atol=1e-15)
+    g = grad_bp(lambda v: fn.sum_elements(fn.logsumexp(v, axis=axis)), x)
+    e = np.exp(x)
+    np.testing.assert_allclose(g, e / np.sum(e, axis=axis, keepdims=True), rtol=1e-12)
+    if axis in (-1, x.ndim - 1):
+        np.testing.assert_allclose(g, fn.softmax(x), rtol=1e-12)
+
+
+@given(x=arrays(shapes(1, 2), well_floats(-1000.0, 1000.0)), shift=st.sampled_from([1e3, 7e2]))
+def test_logsumexp_does_not_overflow(x: Array, shift: float) -> None:
+    """Large inputs (where exp overflows) give a finite value, shift-equivariant, and a finite
+    gradient, the softmax."""
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        y = fn.logsumexp(x + shift)
+        g = grad_bp(lambda v: fn.sum_elements(fn.logsumexp(v)), x + shift)
+    assert np.all(np.isfinite(y)) and np.all(np.isfinite(g))
+    np.testing.assert_allclose(y, fn.logsumexp(x) + shift, rtol=1e-12)
+    np.testing.assert_allclose(g, fn.softmax(x), rtol=1e-9, atol=1e-12)
+
+
+def test_logsumexp_of_infinities() -> None:
+    """A row of -inf gives -inf (log 0) and one with +inf gives inf, without warnings."""
+    out = fn.logsumexp(np.array([[-np.inf, -np.inf], [1.0, np.inf]]))
+    np.testing.assert_array_equal(out, [-np.inf, np.inf])
+
+
+def test_logsumexp_of_vec_and_mat() -> None:
+    """A Vec gives a number, a Mat a Vec per row (or per column with axis=0), and the
+    gradients are a Vec and a Mat."""
+    v: Vec[Any] = Vec(np.array([1.0, 2.0, 3.0]))
+    m: Mat[Any, Any] = Mat(np.array([[1.0, 2.0], [0.0, -1.0], [3.0, 3.0]]))
+    assert fn.logsumexp(v) == pytest.approx(np.log(np.sum(np.exp(v.array))))
+    rows = fn.logsumexp(m)
+    assert isinstance(rows, Vec) and rows.shape == (3,)
+    cols = fn.logsumexp(m, axis=0)
+    assert isinstance(cols, Vec) and cols.shape == (2,)
+    g = grad_bp(fn.logsumexp, v)
+    assert isinstance(g, Vec)
+    np.testing.assert_allclose(g.array, fn.softmax(v.array), rtol=1e-12)
+    gm = grad_bp(lambda x: fn.sum_elements(fn.logsumexp(x, axis=0)), m)
+    assert isinstance(gm, Mat)
+    check_grad(lambda x: fn.logsumexp(x, axis=0), m, order=2)
+    check_grad(fn.logsumexp, v, order=2)
+
+
+@pytest.mark.parametrize(
+    ("x", "axis", "message"),
+    [
+        (2.0, -1, "got a number; pass axis=None"),
+        (np.zeros((2, 3)), 2, "axis 2 does not exist"),
+        (np.zeros((2, 0)), -1, "no elements along axis -1"),
+        ("abc", -1, "got str"),
+    ],
+)
+def test_logsumexp_rejects_what_has_no_axis(x: Any, axis: int, message: str) -> None:
+    """A number with an axis, a missing or empty axis, a string: ShapeError saying so."""
+    with pytest.raises(ShapeError, match=re.escape(message)):
+        fn.logsumexp(x, axis=axis)
+
+
+def test_logsumexp_of_a_number_over_all_axes_is_the_number() -> None:
+    """logsumexp(x, axis=None) of a number is the number, its derivative 1."""
+    assert fn.logsumexp(3.0, axis=None) == 3.0
+    assert grad_bp(lambda v: fn.logsumexp(v, axis=None), 3.0) == 1.0
+
+
+# --- maximum, minimum, product ---
+
+EXTREMA: dict[str, tuple[Fn, Callable[..., Any]]] = {
+    "maximum": (fn.maximum, np.max),
+    "minimum": (fn.minimum, np.min),
+}
+REDUCERS: dict[str, Callable[..., Any]] = {
+    "maximum": fn.maximum,
+    "minimum": fn.minimum,
+    "product": fn.product,
+}
+NP_REDUCERS: dict[str, Callable[..., Any]] = {
+    "maximum": np.max,
+    "minimum": np.min,
+    "product": np.prod,
+}
+
+
+def _separated(x: Array, axis: int | None, gap: float = 1e-3) -> bool:
+    """No two elements along the axis closer than ``gap`` (finite differences see no kink)."""
+    s = np.sort(x, axis=axis)
+    return bool(np.all(np.diff(s, axis=-1 if axis is None else axis) > gap))
+
+
+@pytest.mark.parametrize("name", sorted(REDUCERS))
+@given(xa=arrays_and_axes())
+def test_reduction_values_match_numpy_along_axes(name: str, xa: tuple[Array, int | None]) -> None:
+    """maximum, minimum and product of arrays along any axis (or all) are numpy's, and
+    eval_bp gives the same."""
+    x, axis = xa
+    f, ref = REDUCERS[name], NP_REDUCERS[name]
+    np.testing.assert_allclose(f(x, axis=axis), ref(x, axis=axis), rtol=1e-12)
+    np.testing.assert_allclose(eval_bp(lambda v: f(v, axis=axis), x), ref(x, axis=axis))
+
+
+@pytest.mark.parametrize("name", sorted(REDUCERS))
+@given(data=st.data())
+def test_reduction_gradients_along_axes_match_finite_differences(
+    name: str, data: st.DataObject
+) -> None:
+    """First and second derivatives of maximum, minimum and product along any axis agree with
+    finite differences (away from ties, where max and min have no derivative; products of
+    moderate size, where finite differences keep their accuracy)."""
+    f = REDUCERS[name]
+    if name == "product":
+        x, axis = data.draw(arrays_and_axes(well_floats(-1.5, 1.5), max_dims=2))
+    else:
+        x, axis = data.draw(arrays_and_axes())
+        assume(_separated(x, axis))
+    check_grad(lambda v: f(v, axis=axis), x, order=2)
+    check_grad(lambda v: fn.sin(f(fn.tanh(v), axis=axis)), x, order=2)
+
+
+@pytest.mark.parametrize("name", sorted(EXTREMA))
+@given(
+    data=st.data(),
+    n=st.integers(2, 6),
+    ties=st.integers(2, 6),
+)
+def test_ties_share_the_gradient_equally(
+    name: str, data: st.DataObject, n: int, ties: int
+) -> None:
+    """When k elements tie for the extremum each gets g / k and the rest 0, for arrays and for
+    lists (Python's max would give the first all of it)."""
+    f, ref = EXTREMA[name]
+    ties = min(ties, n)
+    x = np.array(data.draw(st.lists(well_floats(), min_size=n, max_size=n)))
+    best = ref(x) + (1.0 if name == "maximum" else -1.0)
+    where = data.draw(st.permutations(range(n)))[:ties]
+    x[where] = best
+    expected = np.zeros(n)
+    expected[where] = 1.0 / ties
+    np.testing.assert_array_equal(grad_bp(f, x), expected)
+    np.testing.assert_array_equal(grad_bp(f, list(x)), list(expected))
+    _, pullback = backprop_with(f, x)
+    np.testing.assert_allclose(pullback(3.0), 3.0 * expected)
+
+
+def test_ties_along_an_axis_share_within_their_row() -> None:
+    """Along an axis each row shares its own gradient among its own ties."""
+    x = np.array([[1.0, 5.0, 5.0], [2.0, 2.0, 2.0], [0.0, 1.0, -1.0]])
+    g = grad_bp(lambda v: fn.sum_elements(fn.maximum(v, axis=1)), x)
+    np.testing.assert_allclose(g, np.array([[0, 0.5, 0.5], [1 / 3, 1 / 3, 1 / 3], [0, 1, 0]]))
+
+
+def _others(x: Array) -> Array:
+    """For each element, the product of all the others (by deleting it)."""
+    flat = x.reshape(-1)
+    return np.array([np.prod(np.delete(flat, i)) for i in range(flat.size)]).reshape(x.shape)
+
+
+@given(
+    x=arrays(shapes(1, 1, max_side=6), well_floats(-2.0, 2.0)),
+    data=st.data(),
+)
+def test_product_with_zeros_is_exact(x: Array, data: st.DataObject) -> None:
+    """With some elements set to zero (none, one, two, three or more), the gradient of product
+    is exactly the product of the others (no division by zero, no nan), and its first and
+    second derivatives agree with finite differences."""
+    k = data.draw(st.integers(0, x.size))
+    x = x.copy()
+    x[list(data.draw(st.permutations(range(x.size))))[:k]] = 0.0
+    with np.errstate(over="raise", invalid="raise", divide="raise"):
+        g = grad_bp(fn.product, x)
+    np.testing.assert_allclose(g, _others(x), rtol=1e-12, atol=1e-300)
+    check_grad(fn.product, x, order=2)
+    check_grad(lambda v: fn.sin(fn.product(fn.tanh(v))) * fn.sum_elements(v), x, order=2)
+
+
+def test_product_with_a_zero_example() -> None:
+    """The product of (2, 0, 5): the zero's gradient is 2 * 5 = 10, the others' 0; of a row
+    with two zeros every gradient is 0, yet the Hessian between the two zeros is 3."""
+    np.testing.assert_array_equal(grad_bp(fn.product, np.array([2.0, 0.0, 5.0])), [0, 10, 0])
+    x = np.array([0.0, 3.0, 0.0])
+    np.testing.assert_array_equal(grad_bp(fn.product, x), [0, 0, 0])
+    _, pullback = backprop_with(lambda v: grad_bp(fn.product, v), x)
+    np.testing.assert_array_equal(pullback(np.array([1.0, 0.0, 0.0])), [0, 0, 3])
+
+
+@pytest.mark.parametrize("name", sorted(REDUCERS))
+@given(xs=st.lists(well_floats(), min_size=1, max_size=5), data=st.data())
+def test_reductions_over_lists_and_tuples(name: str, xs: list[float], data: st.DataObject) -> None:
+    """A BVar of a list or tuple of numbers reduces across its elements; its gradient is a
+    list or tuple of floats, and agrees with finite differences to second order."""
+    f, ref = REDUCERS[name], NP_REDUCERS[name]
+    if name != "product":
+        assume(_separated(np.array(xs), None))
+    kind: type[Any] = data.draw(st.sampled_from([list, tuple]))
+    x: Any = kind(xs)
+    assert f(x) == pytest.approx(ref(np.array(xs)), rel=1e-12)
+    g: Any = grad_bp(f, x)
+    assert type(g) is kind
+    assert all(type(e) is float for e in g)
+    check_grad(f, x, order=2)
+
+
+@pytest.mark.parametrize("name", sorted(REDUCERS))
+@given(x=arrays(shapes(1, 2)), n=st.integers(1, 4), data=st.data())
+def test_reductions_across_lists_of_arrays_are_elementwise(
+    name: str, x: Array, n: int, data: st.DataObject
+) -> None:
+    """A list of arrays of one shape reduces elementwise across the list (numpy's reduction
+    along a new first axis), with gradients to second order."""
+    f, ref = REDUCERS[name], NP_REDUCERS[name]
+    xs = [x] + [data.draw(arrays(x.shape)) for _ in range(n - 1)]
+    stacked = np.stack(xs)
+    if name != "product":
+        assume(_separated(stacked, 0))
+    np.testing.assert_allclose(f(xs), ref(stacked, axis=0), rtol=1e-12)
+    check_grad(f, xs, order=2)
+
+
+def test_reductions_of_a_list_of_bvars() -> None:
+    """A plain list of BVars (maximum([a, b])) works like a BVar of the list."""
+    assert grad_bp2(lambda a, b: fn.maximum([a, b]), 1.0, 4.0) == (0.0, 1.0)
+    assert grad_bp2(lambda a, b: fn.product((a, b, a)), 2.0, 3.0) == (12.0, 4.0)
+
+
+def test_reductions_of_vec_and_mat() -> None:
+    """A Vec or Mat reduces to a number (a Mat along an axis to a Vec), and its gradient is a
+    Vec or Mat."""
+    v: Vec[Any] = Vec(np.array([1.0, 4.0, 2.0]))
+    m: Mat[Any, Any] = Mat(np.array([[1.0, 4.0], [3.0, -2.0]]))
+    assert fn.maximum(v) == 4.0
+    assert fn.minimum(m) == -2.0
+    assert fn.product(v) == 8.0
+    cols = fn.maximum(m, axis=0)
+    assert isinstance(cols, Vec)
+    np.testing.assert_array_equal(cols.array, [3.0, 4.0])
+    g = grad_bp(fn.product, v)
+    assert isinstance(g, Vec)
+    np.testing.assert_array_equal(g.array, [8.0, 2.0, 4.0])
+    gm = grad_bp(lambda x: fn.sum_elements(fn.minimum(x, axis=1)), m)
+    assert isinstance(gm, Mat)
+    np.testing.assert_array_equal(gm.array, [[1.0, 0.0], [0.0, 1.0]])
+    check_grad(lambda x: fn.product(x, axis=1), m, order=2)
+
+
+@pytest.mark.parametrize("name", sorted(REDUCERS))
+@pytest.mark.parametrize(
+    ("x", "axis", "message"),
+    [
+        ([], None, "the list is empty"),
+        ((), None, "the tuple is empty"),
+        ([1.0, np.zeros(2)], None, "its elements' shapes are (), (2,)"),
+        ([1.0, 2.0], 0, "reduced across its elements"),
+        ("abc", None, "got a value of type str"),
+        (np.zeros((2, 3)), -3, "axis -3 does not exist"),
+        (np.zeros(0), None, "has no elements"),
+    ],
+)
+def test_reductions_reject_bad_input(name: str, x: Any, axis: int | None, message: str) -> None:
+    """Empty or ragged containers, a string, a missing or empty axis: ShapeError saying what
+    was expected and what was found."""
+    with pytest.raises(ShapeError, match=re.escape(f"{name}: ")) as caught:
+        REDUCERS[name](x, axis=axis)
+    assert message in str(caught.value)
+
+
+def test_product_third_derivative_is_a_clear_error() -> None:
+    """A third derivative of product raises NoGradientError saying so (not a numpy error)."""
+
+    def hessian_sum(v: Any) -> Any:
+        return fn.sum_elements(grad_bp(lambda w: fn.sum_elements(grad_bp(fn.product, w)), v))
+
+    x = np.array([1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(
+        grad_bp(lambda w: fn.sum_elements(grad_bp(fn.product, w)), x), [5, 4, 3]
+    )
+    with pytest.raises(NoGradientError, match="third derivative"):
+        grad_bp(hessian_sum, x)

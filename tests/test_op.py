@@ -202,6 +202,30 @@ def test_no_grad_blocks_the_gradient() -> None:
     assert tp.grad_bp(lambda v: v[argmax(v)], np.array([1.0, 5.0, 2.0]))[1] == 1.0
 
 
+def test_strict_no_grad_raises_when_a_gradient_reaches_it() -> None:
+    """no_grad(f, strict=True) (backprop's noGrad) gives f's value, and its backward pass raises
+    NoGradientError naming f when the result is used in what is differentiated, even times 0."""
+    frozen = tp.no_grad(np.square, strict=True)
+    assert tp.eval_bp(lambda x: x + frozen(x), 3.0) == 12.0
+    for used in (lambda x: x + frozen(x), lambda x: x + 0.0 * frozen(x)):
+        with pytest.raises(tp.NoGradientError, match=r"no_grad\(square, strict=True\)"):
+            tp.grad_bp(used, 1.0)
+    with pytest.raises(tp.NoGradientError):
+        tp.grad_bp2(lambda x, y: x * tp.no_grad(np.add, strict=True)(x, y), 1.0, 2.0)
+
+
+def test_strict_no_grad_is_silent_when_no_gradient_reaches_it() -> None:
+    """A strict no_grad result used only to decide (an index, a branch) or not at all costs no
+    error, and the gradient around it is right; on plain values it is a constant BVar."""
+    argmax = tp.no_grad(np.argmax, strict=True)
+    g = tp.grad_bp(lambda v: v[argmax(v)] * 2.0, np.array([1.0, 5.0, 2.0]))
+    np.testing.assert_array_equal(g, [0.0, 2.0, 0.0])
+    big = tp.no_grad(lambda x: x > 0.0, strict=True)
+    assert tp.grad_bp(lambda x: x * 3.0 if big(x).value else -x, 2.0) == 3.0
+    out = tp.no_grad(np.square, strict=True)(3.0)
+    assert type(out) is BVar and out.value == 9.0
+
+
 def test_ops_from_op_n_check_arity_per_call() -> None:
     """An op with fixed arity rejects a call with another number of arguments."""
     with pytest.raises(TypeError, match="takes 2 arguments, got 3"):

@@ -39,6 +39,7 @@ from typedprop.errors import FieldTypeError as FieldTypeError
 from typedprop.errors import GradientCheckError as GradientCheckError
 from typedprop.errors import LensError as LensError
 from typedprop.errors import MissingInstanceError as MissingInstanceError
+from typedprop.errors import NoGradientError as NoGradientError
 from typedprop.errors import NonScalarOutputError as NonScalarOutputError
 from typedprop.errors import PullbackError as PullbackError
 from typedprop.errors import ShapeError as ShapeError
@@ -94,6 +95,7 @@ __all__ = [
     "LensError",
     "MissingInstanceError",
     "Model",
+    "NoGradientError",
     "NonScalarOutputError",
     "Op",
     "Prism",

@@ -15,6 +15,7 @@ __all__ = [
     "GradientCheckError",
     "LensError",
     "MissingInstanceError",
+    "NoGradientError",
     "NonScalarOutputError",
     "PullbackError",
     "ShapeError",
@@ -37,6 +38,11 @@ class MissingInstanceError(TypedpropError, TypeError):
 
 class EscapedBVarError(TypedpropError, RuntimeError):
     """A ``BVar`` used after the ``grad_bp``/``eval_bp`` call that made it has returned."""
+
+
+class NoGradientError(TypedpropError, RuntimeError):
+    """A gradient reached what has none: a ``no_grad(f, strict=True)`` result, or a derivative
+    of an order an operation does not provide (``product``'s third)."""
 
 
 class NonScalarOutputError(TypedpropError, ValueError):

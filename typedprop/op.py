@@ -29,7 +29,7 @@ from typedprop._core import (
     check_gradient,
     deep_value,
 )
-from typedprop.errors import FieldTypeError, PullbackError
+from typedprop.errors import FieldTypeError, NoGradientError, PullbackError
 
 if TYPE_CHECKING:  # typing only: lenses build on ops, not the other way round
     from typedprop.lens import Lens
@@ -608,13 +608,14 @@ def _as_bvar(r: Any) -> BVar[Any]:
     return r if type(r) is BVar else BVar(r, _CONST)
 
 
-def no_grad(f: Callable[..., B]) -> Callable[..., BVar[B]]:
+def no_grad(f: Callable[..., B], *, strict: bool = False) -> Callable[..., BVar[B]]:
     """``f`` applied to the values of its arguments, its result a constant: no gradient flows
     back through it (like JAX's ``stop_gradient``). Usable as a decorator.
 
     For functions whose derivative is zero wherever it exists (rounding, ``argmax``, a mask) or
-    that you mean to hold fixed. backprop's ``noGrad`` instead fails when a gradient reaches it;
-    here the result is simply a constant.
+    that you mean to hold fixed. With ``strict=True`` it is backprop's ``noGrad``, a debugging
+    aid: the backward pass raises ``NoGradientError`` if a gradient ever reaches the result
+    (so a value you meant only to look at has found its way into what you differentiate).
 
     Example:
         >>> from typedprop import grad_bp, no_grad
@@ -622,10 +623,37 @@ def no_grad(f: Callable[..., B]) -> Callable[..., BVar[B]]:
         >>> grad_bp(lambda x: x + frozen(x), 1.0)
         1.0
     """
+    name = _name(f)
+    if strict:
+        return _strict_no_grad(f, name)
 
     def stopped(*args: Any) -> BVar[B]:
         return BVar(f(*(deep_value(a) for a in args)), _CONST)
 
-    stopped.__name__ = _name(f)
+    stopped.__name__ = name
     stopped.__doc__ = f.__doc__
     return stopped
+
+
+def _strict_no_grad(f: Callable[..., B], name: str) -> Callable[..., BVar[B]]:
+    """``no_grad(f, strict=True)``: a node whose pullback raises (one ``Op`` per arity)."""
+
+    def refuse(g: Any, ans: Any, *args: Any) -> Any:
+        raise NoGradientError(
+            f"no_grad({name}, strict=True): a gradient reached its result during the backward "
+            f"pass, but it was declared to have none. The value is used in what you "
+            f"differentiate; use no_grad({name}) (strict=False) to treat it as a constant, or "
+            f"a differentiable operation to get its gradient"
+        )
+
+    by_arity: dict[int, Op] = {}
+
+    def guarded(*args: Any) -> BVar[B]:
+        op = by_arity.get(len(args))
+        if op is None:
+            op = by_arity[len(args)] = Op(name, len(args), fwd=f, vjps=(refuse,) * len(args))
+        return _as_bvar(_apply_n(op, args))
+
+    guarded.__name__ = name
+    guarded.__doc__ = f.__doc__
+    return guarded
