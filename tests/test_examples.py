@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import gzip
+import io
 import re
 import runpy
 import struct
@@ -205,6 +206,39 @@ def test_mnist_says_what_it_trained_on(capsys: pytest.CaptureFixture[str], tmp_p
         == f"40 training and 10 test images of 784 pixels from MNIST IDX files in {tmp_path}"
     )
     assert lines[-1].startswith("test accuracy ")
+
+
+class _Terminal(io.StringIO):
+    """Standard error as a terminal: tqdm draws its bar only there."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_mnist_progress_bar_on_a_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, quiet: bool
+) -> None:
+    """On a terminal the bar shows the epoch, the loss and the speed; --quiet leaves it out."""
+    small_mnist(tmp_path, gz=False)
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    mnist.main(["--idx", str(tmp_path), "--epochs", "1", "--batch", "8"] + ["--quiet"] * quiet)
+    drawn = terminal.getvalue()
+    if quiet:
+        assert drawn == ""
+    else:
+        assert "epoch 1/1" in drawn and "batch/s" in drawn
+        assert re.search(r"loss=\d+\.\d{4}", drawn), drawn
+
+
+def test_mnist_draws_no_bar_when_not_a_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Standard error to a file or a pipe (a log, a test run) gets no progress bar."""
+    small_mnist(tmp_path, gz=False)
+    mnist.main(["--idx", str(tmp_path), "--epochs", "1"])
+    assert capsys.readouterr().err == ""
 
 
 def test_quickstart_is_the_readme_example(
