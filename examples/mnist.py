@@ -322,7 +322,12 @@ def plot(path: str, net: Network, history: list[float], x_test: Array, y_test: A
     wrong = np.flatnonzero(guessed != y_test)[:16]
     side = int(np.sqrt(x_test.shape[1]))
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    axes[0].plot(np.arange(1, len(history) + 1), history)
+    steps = np.arange(1, len(history) + 1)
+    axes[0].plot(steps, history, alpha=0.4, label="each batch")
+    width = min(20, len(history))
+    smooth = np.convolve(history, np.ones(width) / width, mode="valid")
+    axes[0].plot(steps[width - 1 :], smooth, label=f"mean of {width}")
+    axes[0].legend()
     axes[0].set_xlabel("batch")
     axes[0].set_ylabel("loss")
     axes[0].set_title("training loss")
