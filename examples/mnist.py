@@ -1,10 +1,11 @@
 """Handwritten digits: the network of backprop's MNIST tutorial, trained on real data.
 
 Two logistic hidden layers of 300 and 100 units, a softmax output and a cross-entropy loss, as a
-``@model`` record of typed layers, trained with mini-batch Adam. With no arguments it uses
-scikit-learn's bundled 8x8 digits (1,797 images, so the input layer has 64 units); with
-``--idx DIR`` it reads the real MNIST IDX files (``train-images-idx3-ubyte`` and the rest, plain
-or gzipped) and the input layer has 784.
+``Model`` record of three ``nn.Linear`` layers, trained with mini-batch Adam (a tqdm progress bar
+with the loss and speed on a terminal). With no arguments it uses scikit-learn's bundled 8x8
+digits (1,797 images, so the input layer has 64 units); with ``--idx DIR`` it reads the real
+MNIST IDX files (``train-images-idx3-ubyte`` and the rest, plain or gzipped) and the input layer
+has 784.
 
 Images of unsigned bytes (MNIST's) are scaled by 1/255 to [0, 1]; images stored as floats must
 already be in [0, 1] and are used as they are. Bad arguments or data (labels that are not digits,
@@ -13,90 +14,73 @@ standard error and exit status 2.
 
     python examples/mnist.py                  # digits, a few seconds
     python examples/mnist.py --idx ~/mnist    # MNIST from IDX files
-    python examples/mnist.py --save net.npz --plot digits.png
+    python examples/mnist.py --save net.npz --plot digits.png   # checkpoint, loss-curve PNG
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
-import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable
 from functools import partial
 from pathlib import Path
-from typing import Any, Final, Generic, Literal, TypeVar
+from typing import Any, Final, Literal, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
+from tqdm import tqdm
 
-from typedprop import BVar, auto, backprop, eval_bp, model, split_bv
+from typedprop import BVar, Model, auto, backprop, nn
 from typedprop.checkpoint import save
+from typedprop.data import batches
 from typedprop.functions import cross_entropy, logistic
-from typedprop.linalg import Mat, Vec, as_mat, tr
+from typedprop.linalg import Mat, as_mat
 from typedprop.optim import Adam
 
 HIDDEN1: Final = 300
 HIDDEN2: Final = 100
 CLASSES: Final = 10
 
-In = TypeVar("In", bound=int)  # a layer's input dimension
-Out = TypeVar("Out", bound=int)  # its output dimension
 B = TypeVar("B", bound=int)  # the batch size
+T = TypeVar("T")
 
 Array = NDArray[np.float64]
 
 
-@model
-class Layer(Generic[In, Out]):
-    """A fully connected layer: ``Out`` outputs from ``In`` inputs."""
+class Network(Model):
+    """The classifier, three ``nn.Linear`` layers; the input size depends on the data (64, 784)."""
 
-    weight: Mat[Out, In]
-    bias: Vec[Out]
+    layer1: nn.Linear[Any, Literal[300]]
+    layer2: nn.Linear[Literal[300], Literal[100]]
+    layer3: nn.Linear[Literal[100], Literal[10]]
 
-
-@model
-class Network:
-    """The classifier's parameters; the input size depends on the data (64 or 784)."""
-
-    layer1: Layer[Any, Literal[300]]
-    layer2: Layer[Literal[300], Literal[100]]
-    layer3: Layer[Literal[100], Literal[10]]
-
-
-def dense(layer: BVar[Layer[In, Out]], x: BVar[Mat[B, In]]) -> BVar[Mat[B, Out]]:
-    """A batch of inputs, one per row, through a layer: ``x wᵀ + b``."""
-    p = split_bv(layer)
-    return x @ tr(p.weight) + p.bias
-
-
-def logits(net: BVar[Network], x: BVar[Mat[B, Any]]) -> BVar[Mat[B, Literal[10]]]:
-    """Class scores for a batch of images."""
-    h1 = logistic(dense(net ^ Network.layer1, x))
-    h2 = logistic(dense(net ^ Network.layer2, h1))
-    return dense(net ^ Network.layer3, h2)
+    def __call__(self, x: BVar[Mat[Any, Any]]) -> BVar[Mat[Any, Literal[10]]]:
+        """Class scores for a batch of images, one per row."""
+        h1: BVar[Mat[Any, Literal[300]]] = logistic((self ^ Network.layer1)(x))
+        h2 = logistic((self ^ Network.layer2)(h1))
+        return (self ^ Network.layer3)(h2)
 
 
 def loss(net: BVar[Network], x: Mat[B, Any], targets: Mat[B, Literal[10]]) -> BVar[float]:
     """Mean cross-entropy over the batch."""
-    return cross_entropy(logits(net, auto(x)), targets) * (1.0 / len(x))
+    return cross_entropy(net(auto(x)), targets) * (1.0 / len(x))
 
 
 def predict(net: Network, x: Mat[B, Any]) -> NDArray[np.intp]:
     """The most likely class of each image."""
-    scores = eval_bp(lambda n: logits(n, auto(x)), net)
+    scores = net(auto(x)).value
     classes: NDArray[np.intp] = np.argmax(scores.array, axis=1)
     return classes
 
 
 def initial(inputs: int, rng: np.random.Generator) -> Network:
-    """Weights uniform in [-0.5, 0.5] scaled by fan-in, biases zero."""
-
-    def layer(n_in: int, n_out: int) -> Any:
-        bound = np.sqrt(6.0 / (n_in + n_out))
-        return Layer(Mat(rng.uniform(-bound, bound, (n_out, n_in))), Vec(np.zeros(n_out)))
-
-    return Network(layer(inputs, HIDDEN1), layer(HIDDEN1, HIDDEN2), layer(HIDDEN2, CLASSES))
+    """Glorot-uniform weights (``nn.Linear``'s default), biases zero."""
+    return Network(
+        nn.Linear[Any, Literal[300]].init(rng, inputs, HIDDEN1),
+        nn.Linear[Literal[300], Literal[100]].init(rng, HIDDEN1, HIDDEN2),
+        nn.Linear[Literal[100], Literal[10]].init(rng, HIDDEN2, CLASSES),
+    )
 
 
 # --- data ---
@@ -253,32 +237,26 @@ def load_digits_split(rng: np.random.Generator) -> tuple[Array, NDArray[Any], Ar
     return x[order[:cut]], y[order[:cut]], x[order[cut:]], y[order[cut:]]
 
 
-def batches(n: int, size: int, rng: np.random.Generator) -> Iterator[NDArray[np.intp]]:
-    """Shuffled index batches covering ``range(n)``."""
-    order = rng.permutation(n)
-    for start in range(0, n, size):
-        yield order[start : start + size]
-
-
 # --- training ---
 
 
-def progress(epoch: int, epochs: int, done: int, total: int, running: float) -> None:
-    """A one-line progress bar with the running loss (redrawn in place on a terminal)."""
-    if not sys.stderr.isatty() and done < total:
-        return
-    width = 30
-    filled = width * done // total
-    bar = "#" * filled + "." * (width - filled)
-    end = "\n" if done == total else ""
-    sys.stderr.write(f"\repoch {epoch}/{epochs} [{bar}] loss {running:.4f}{end}")
-    sys.stderr.flush()
+def progress_bar(
+    items: Iterable[T], total: int, description: str, quiet: bool
+) -> Iterable[T] | tqdm[T]:
+    """``items`` behind a tqdm bar on standard error, or as they are when ``quiet``.
+
+    The bar shows the speed and (``set_postfix``) the loss; tqdm leaves it out when standard
+    error is not a terminal (a log, a test run).
+    """
+    if quiet:
+        return items
+    return tqdm(items, total=total, desc=description, unit="batch", leave=False, disable=None)
 
 
-def batch_loss(net: BVar[Network], x: Array, labels: NDArray[np.intp]) -> BVar[float]:
+def batch_loss(net: BVar[Network], x: Mat[B, Any], labels: NDArray[np.intp]) -> BVar[float]:
     """The loss on one batch of images (rows of ``x``) and their labels."""
     targets: Mat[Any, Literal[10]] = as_mat(np.eye(CLASSES)[labels], len(labels), CLASSES)
-    return loss(net, Mat(x), targets)
+    return loss(net, x, targets)
 
 
 def load(args: argparse.Namespace, rng: np.random.Generator) -> tuple[Array, Any, Array, Any]:
@@ -307,18 +285,24 @@ def train(
     opt = Adam(lr=args.lr)
     state = opt.init(net)
     history: list[float] = []
+    images: Mat[Any, Any] = Mat(x_train)
     x_test_m: Mat[Any, Any] = Mat(x_test)
     epochs = 2 if args.quick else args.epochs
+    per_epoch = -(-len(x_train) // args.batch)
     accuracy = 0.0
     for epoch in range(1, epochs + 1):
-        chosen = list(batches(len(x_train), args.batch, rng))
-        running = 0.0
-        for k, idx in enumerate(chosen, start=1):
-            value, grad = backprop(partial(batch_loss, x=x_train[idx], labels=y_train[idx]), net)
+        bar = progress_bar(
+            batches(images, y_train, batch_size=args.batch, rng=rng),
+            per_epoch,
+            f"epoch {epoch}/{epochs}",
+            args.quiet,
+        )
+        for x, labels in bar:
+            value, grad = backprop(partial(batch_loss, x=x, labels=labels), net)
             state, net = opt.step(state, net, grad)
-            running = value if running == 0.0 else 0.9 * running + 0.1 * value
             history.append(value)
-            progress(epoch, epochs, k, len(chosen), running)
+            if isinstance(bar, tqdm):
+                bar.set_postfix(loss=f"{value:.4f}", refresh=False)
         accuracy = float(np.mean(predict(net, x_test_m) == y_test))
         print(f"epoch {epoch}: test accuracy {accuracy:.2%}", flush=True)
     return net, history, accuracy
@@ -338,7 +322,12 @@ def plot(path: str, net: Network, history: list[float], x_test: Array, y_test: A
     wrong = np.flatnonzero(guessed != y_test)[:16]
     side = int(np.sqrt(x_test.shape[1]))
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
-    axes[0].plot(np.arange(1, len(history) + 1), history)
+    steps = np.arange(1, len(history) + 1)
+    axes[0].plot(steps, history, alpha=0.4, label="each batch")
+    width = min(20, len(history))
+    smooth = np.convolve(history, np.ones(width) / width, mode="valid")
+    axes[0].plot(steps[width - 1 :], smooth, label=f"mean of {width}")
+    axes[0].legend()
     axes[0].set_xlabel("batch")
     axes[0].set_ylabel("loss")
     axes[0].set_title("training loss")
@@ -392,6 +381,9 @@ def main(argv: list[str] | None = None) -> float:
     parser.add_argument("--lr", type=_positive(float), default=0.01, help="Adam's rate (0.01)")
     parser.add_argument("--seed", type=int, default=0, help="shuffles and initial weights (0)")
     parser.add_argument("--quick", action="store_true", help="two epochs, for a smoke test")
+    parser.add_argument(
+        "--quiet", action="store_true", help="no progress bar (it shows only on a terminal)"
+    )
     parser.add_argument(
         "--save", type=_writable, help="write the trained network to this .npz checkpoint"
     )

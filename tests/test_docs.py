@@ -40,7 +40,7 @@ def test_docs_have_code_blocks() -> None:
 
 
 # what ``pip install -e '.[examples]'`` brings besides the standard library
-INSTALLED = {"typedprop", "numpy", "attrs", "attr", "sklearn", "matplotlib"}
+INSTALLED = {"typedprop", "numpy", "attrs", "attr", "sklearn", "matplotlib", "tqdm"}
 
 
 @pytest.mark.parametrize(("page", "index", "source"), blocks())

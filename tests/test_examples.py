@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ast
 import gzip
+import io
 import re
 import runpy
 import struct
@@ -16,7 +17,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from examples import custom_op, extensible_network, mnist, north_star, spiral
+from examples import char_model, custom_op, extensible_network, mnist, north_star, spiral
 from typedprop import ShapeError, grad_bp
 from typedprop.checkpoint import load
 from typedprop.optim import Adam
@@ -207,6 +208,39 @@ def test_mnist_says_what_it_trained_on(capsys: pytest.CaptureFixture[str], tmp_p
     assert lines[-1].startswith("test accuracy ")
 
 
+class _Terminal(io.StringIO):
+    """Standard error as a terminal: tqdm draws its bar only there."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.parametrize("quiet", [False, True])
+def test_mnist_progress_bar_on_a_terminal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, quiet: bool
+) -> None:
+    """On a terminal the bar shows the epoch, the loss and the speed; --quiet leaves it out."""
+    small_mnist(tmp_path, gz=False)
+    terminal = _Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    mnist.main(["--idx", str(tmp_path), "--epochs", "1", "--batch", "8"] + ["--quiet"] * quiet)
+    drawn = terminal.getvalue()
+    if quiet:
+        assert drawn == ""
+    else:
+        assert "epoch 1/1" in drawn and "batch/s" in drawn
+        assert re.search(r"loss=\d+\.\d{4}", drawn), drawn
+
+
+def test_mnist_draws_no_bar_when_not_a_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Standard error to a file or a pipe (a log, a test run) gets no progress bar."""
+    small_mnist(tmp_path, gz=False)
+    mnist.main(["--idx", str(tmp_path), "--epochs", "1"])
+    assert capsys.readouterr().err == ""
+
+
 def test_quickstart_is_the_readme_example(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -228,6 +262,7 @@ EXAMPLES = sorted(p.stem for p in (ROOT / "examples").glob("*.py") if p.stem != 
 def test_examples_are_all_listed() -> None:
     """The --help test below covers every example there is."""
     assert EXAMPLES == [
+        "char_model",
         "custom_op",
         "extensible_network",
         "mnist",
@@ -311,6 +346,8 @@ def test_spiral_takes_exactly_the_steps_asked(
         (extensible_network.main, ["--steps", "0"], "argument --steps: must be at least 1"),
         (extensible_network.main, ["--hidden", "0"], "argument --hidden: must be at least 1"),
         (spiral.main, ["--steps", "0"], "argument --steps: must be at least 1"),
+        (char_model.main, ["--steps", "0"], "argument --steps: must be at least 1"),
+        (char_model.main, ["--length", "1"], "argument --length: must be at least 2"),
         (spiral.main, ["--steps", "x"], "argument --steps: expected a whole number"),
     ],
 )
@@ -342,3 +379,23 @@ def test_extensible_network_of_any_depth() -> None:
 def test_spiral_fits() -> None:
     """The spiral example's network reaches full training accuracy."""
     assert spiral.main(["--steps", "2000"]) == 1.0
+
+
+def test_char_model_quick_run_learns_and_reports(capsys: pytest.CaptureFixture[str]) -> None:
+    """--quick trains a few steps, already under the unigram baseline, and prints a sample."""
+    bits, baseline = char_model.main(["--quick", "--quiet"])
+    assert 4.0 < baseline < 5.5  # the characters' entropy alone
+    assert bits < baseline
+    out = capsys.readouterr().out.splitlines()
+    assert out[1] == "10 steps in " + out[1].split()[-2] + " s"
+    assert out[2] == f"validation: {bits:.3f} bits per character (unigram baseline {baseline:.3f})"
+    assert (
+        out[3].startswith("sample: 'The ")
+        and len(ast.literal_eval(out[3][len("sample: ") :])) == 164
+    )
+
+
+def test_char_model_unigram_baseline_is_the_frequency_entropy() -> None:
+    """The baseline is the cross-entropy of the frequencies: log2(2) for two equal symbols."""
+    train = np.array([0, 1, 0, 1, 0, 1], dtype=np.intp)
+    assert char_model.unigram_bits(train, np.array([0, 1], dtype=np.intp), 2) == 1.0
