@@ -75,6 +75,7 @@ from typedprop.mypy_plugin._linalg import FUNCTIONS as LINALG_FUNCTIONS
 from typedprop.mypy_plugin._operators import OPERATORS, operator_signature
 from typedprop.mypy_plugin._records import (
     Ambiguity,
+    call_signature,
     field_lens,
     field_value,
     is_model,
@@ -148,6 +149,8 @@ class TypedpropPlugin(Plugin):
             hook = lambda ctx: operator_signature(ctx, method)  # noqa: E731
         elif cls == BVAR and method == "__xor__":
             hook = xor_signature
+        elif cls == BVAR and method == "__call__":
+            hook = call_signature
         elif cls == LENS and method == "__rxor__":
             hook = rxor_signature
         elif cls in OPTICS and method == "__rshift__":

@@ -37,6 +37,7 @@ from typedprop.mypy_plugin._common import (
 from typedprop.mypy_plugin._dims import normalize
 
 _META: Final = "typedprop"
+NN: Final = "typedprop.nn."
 
 
 def is_model(info: TypeInfo) -> bool:
@@ -277,3 +278,24 @@ def split_attribute(ctx: AttributeContext, name: str) -> Type:
     if not isinstance(split, Instance) or not split.args:
         return ctx.default_attr_type
     return field_bvar(ctx, split.args[0], name, "Split")
+
+
+# --- calling a BVar of a record ---
+
+
+def call_signature(ctx: MethodSigContext) -> FunctionLike:
+    """``x(...)`` with ``x`` a ``BVar`` of a record: the record's own ``__call__`` (the ``BVar``
+    runs it with itself as ``self``), so that a ``__call__`` generic in its own variables (a
+    batch size) is solved as written; overloaded ones keep the library's overloads."""
+    from mypy.typeops import bind_self
+
+    record = _bvar_inner(ctx.type)
+    p = get_proper_type(record) if record is not None else None
+    if not isinstance(p, Instance) or not is_model(p.type) or p.type.fullname.startswith(NN):
+        return ctx.default_signature  # the library's layers have overloads of their own
+    method = p.type.get_method("__call__")
+    t = get_proper_type(method.type) if method is not None else None
+    if not isinstance(t, CallableType):
+        return ctx.default_signature
+    bound = bind_self(expand_type_by_instance(t, p), p)
+    return bound if isinstance(bound, CallableType) else ctx.default_signature

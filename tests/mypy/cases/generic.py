@@ -3,7 +3,7 @@ normalised), mismatches inside generic code, lenses of generic models, the lens 
 
 from typing import Generic, Literal, TypeVar
 
-from typedprop import BVar, auto, model
+from typedprop import BVar, Model, auto, model, nn
 from typedprop.functions import cross_entropy, logistic
 from typedprop.linalg import Add, Mat, Vec, vjoin, zeros
 
@@ -12,6 +12,7 @@ H = TypeVar("H", bound=int)
 O = TypeVar("O", bound=int)
 M = TypeVar("M", bound=int)
 N = TypeVar("N", bound=int)
+B = TypeVar("B", bound=int)
 
 
 @model
@@ -112,3 +113,16 @@ class Deep:
 def traversal_of_generic_layers() -> None:
     reveal_type(Deep.layers.each() >> Layer.weight)  # N: Revealed type is "typedprop.lens.Traversal[tests.mypy.cases.generic.Deep, typedprop.linalg._types.Mat[Literal[5], Literal[5]]]"
     bad = Deep.layers.each() >> Other.w  # E: Lens of "Other" applied to "Layer": Other.w views a field of Other, not of Layer  [lens-mismatch]
+
+
+class Batched(Model):
+    hidden: nn.Linear[3, 4]
+
+    def __call__(self, x: BVar[Mat[B, Literal[3]]]) -> BVar[Mat[B, Literal[4]]]:
+        return logistic((self ^ Batched.hidden)(x))
+
+
+def batched(n: BVar[Batched]) -> None:
+    reveal_type(n(auto(zeros(5, 3))))  # N: Revealed type is "typedprop._core.BVar[typedprop.linalg._types.Mat[Literal[5], Literal[4]]]"
+    reveal_type(n(auto(zeros(7, 3))))  # N: Revealed type is "typedprop._core.BVar[typedprop.linalg._types.Mat[Literal[7], Literal[4]]]"
+    wrong = n(auto(zeros(5, 4)))  # E: Argument 1 to "auto" has incompatible type "Mat[Literal[5], Literal[4]]"; expected "Mat[Literal[5], Literal[3]]"  [arg-type]

@@ -56,7 +56,7 @@ def loss(net: BVar[Net], x: Vec[3], batch: Mat[7, 3]) -> BVar[float]:
     reveal_type(net(auto(x)))  # N: Revealed type is "typedprop._core.BVar[typedprop.linalg._types.Vec[Literal[2]]]"
     (net ^ Net.hidden)(zeros(5))  # E: Argument 1 to "__call__" of "BVar" has incompatible type "Vec[Literal[5]]"; expected "BVar[Vec[Literal[3]]] | Vec[Literal[3]]"  [arg-type]
     (net ^ Net.out)(auto(x))  # E: Argument 1 to "auto" has incompatible type "Vec[Literal[3]]"; expected "Vec[Literal[4]]"  [arg-type]
-    net(x)  # E: Argument 1 to "__call__" of "BVar" has incompatible type "Vec[Literal[3]]"; expected "BVar[Vec[Literal[3]]]"  [arg-type]
+    net(x)  # E: Argument 1 to "__call__" of "Net" has incompatible type "Vec[Literal[3]]"; expected "BVar[Vec[Literal[3]]]"  [arg-type]
     return sum_elements(net(auto(x)))
 
 
@@ -71,7 +71,7 @@ def sequence(cell: BVar[nn.GRUCell[3, 5]], xs: list[Vec[3]]) -> BVar[Vec[5]]:
 
 def attention(a: BVar[nn.SelfAttention[8]], x: BVar[Mat[6, 8]]) -> BVar[Mat[6, 8]]:
     reveal_type(a(x))  # N: Revealed type is "typedprop._core.BVar[typedprop.linalg._types.Mat[Literal[6], Literal[8]]]"
-    a(auto(zeros(6, 4)))  # E: Argument 1 to "auto" has incompatible type "Mat[Literal[6], Literal[4]]"; expected "Mat[Literal[6], Literal[8]]"  [arg-type]
+    a(auto(zeros(6, 4)))  # E: Argument 1 to "__call__" of "BVar" has incompatible type "BVar[Mat[Literal[6], Literal[4]]]"; expected "BVar[Mat[Never, Literal[8]]] | Mat[Never, Literal[8]]"  [arg-type]
     return a(x, causal=True)
 
 
