@@ -73,6 +73,8 @@ def _numbers(fn: Any) -> Any:
         new = fn(p, *rest)
         if isinstance(p, np.ndarray | np.generic) and new.dtype != p.dtype:
             return new.astype(p.dtype)
+        if hasattr(type(p), "_rewrap") and new.array.dtype is not p.array.dtype:
+            return type(p)._rewrap(new.array.astype(p.array.dtype))  # a Vec or Mat
         return new
 
     return leaf

@@ -176,7 +176,8 @@ def eye(n: N) -> Mat[N, N]:
 
 
 def _konst_fwd(x: Any, shape: tuple[int, ...]) -> Any:
-    return (Vec if len(shape) == 1 else Mat)._rewrap(np.full(shape, float(x)))
+    dtype = np.float32 if np.asarray(x).dtype == np.float32 else np.float64
+    return (Vec if len(shape) == 1 else Mat)._rewrap(np.full(shape, float(x), dtype))
 
 
 _KONST: Op = Op("konst", 2, fwd=_konst_fwd, vjps=(lambda g, ans, x, shape: sum_elements(g), None))
@@ -276,10 +277,11 @@ def linspace(a: Any, b: Any, n: int) -> Any:
 # --- products ---
 
 
-def _dot_fwd(x: Vec[Any], y: Vec[Any]) -> float:
+def _dot_fwd(x: Vec[Any], y: Vec[Any]) -> Any:
     if x.array.shape != y.array.shape:
         raise mismatch("dot", x, y, why="; both arguments need the same dimension")
-    return float(x.array @ y.array)
+    r = x.array @ y.array
+    return float(r) if r.dtype == np.float64 else r  # float32 stays a numpy float32
 
 
 _DOT: Op = Op(
@@ -371,7 +373,7 @@ def _slice_fwd(x: Any, spec: tuple[int, int, int]) -> Any:
 
 def _pad_fwd(g: Any, spec: tuple[int, int, Any]) -> Any:
     axis, start, like = spec
-    z = np.zeros(like.array.shape)
+    z = np.zeros(like.array.shape, like.array.dtype)
     n = np.shape(g)[axis]
     if axis == 0:
         z[start : start + n] = np.asarray(g)
@@ -701,10 +703,11 @@ def diag_r(c: Any, v: Any, m: int, n: int) -> Any:
             f"diag_r: {show(deep_value(v))} does not fit on the diagonal of Mat[{m}, {n}], "
             f"which has {min(m, n)} elements; give at most that many"
         )
-    fill = np.ones((m, n))
+    dt = deep_value(v).array.dtype
+    fill = np.ones((m, n), dt)
     fill[np.arange(k), np.arange(k)] = 0.0
-    left: Mat[Any, Any] = Mat._rewrap(np.eye(m, k))
-    right: Mat[Any, Any] = Mat._rewrap(np.eye(k, n))
+    left: Mat[Any, Any] = Mat._rewrap(np.eye(m, k, dtype=dt))
+    right: Mat[Any, Any] = Mat._rewrap(np.eye(k, n, dtype=dt))
     return c * Mat._rewrap(fill) + left @ diag(v) @ right
 
 
