@@ -17,6 +17,7 @@ from typedprop import functions as fns
 from typedprop import linalg as la
 from typedprop._core import deep_value
 from typedprop._tree import leaves
+from typedprop.errors import FieldTypeError
 from typedprop.functions import cross_entropy, logistic, sum_elements
 from typedprop.linalg import Mat, Vec
 from typedprop.optim import Adam, AdamState
@@ -231,3 +232,81 @@ def test_op_keeps_float32(name: str) -> None:
         assert _dtypes(g) == {np.dtype(dtype)}, f"{name}: gradient {_dtypes(g)}"
         results[dtype] = g.array
     np.testing.assert_allclose(results[np.float32], results[np.float64], rtol=2e-3, atol=2e-4)
+
+
+# --- values and layers ---
+
+
+@pytest.mark.parametrize(("cls", "shape"), [(Vec, (3,)), (Mat, (2, 3))])
+def test_vec_and_mat_keep_float32_and_convert_the_rest_to_float64(
+    cls: Any, shape: tuple[int, ...]
+) -> None:
+    """float32 and float64 are kept; ints, bools and float16 become float64; complex refused."""
+    assert cls(np.ones(shape, np.float32)).array.dtype == np.float32
+    assert cls(np.ones(shape)).array.dtype == np.float64
+    for other in (np.int32, np.int64, np.bool_, np.float16):
+        assert cls(np.ones(shape, other)).array.dtype == np.float64
+    with pytest.raises(FieldTypeError, match="complex"):
+        cls(np.ones(shape, np.complex64))
+    half = cls(np.ones(shape, np.float32)) * 0.5  # a Python float does not promote
+    assert half.array.dtype == np.float32
+    assert (half + cls(np.ones(shape))).array.dtype == np.float64  # numpy's promotion
+
+
+def _layers(dtype: Any) -> list[tuple[Any, Any]]:
+    """Each layer made with ``dtype`` and an input it takes (the input of ``dtype`` too)."""
+    rng = np.random.default_rng(5)
+    x: Mat[3, 4] = Mat(rng.normal(size=(3, 4)).astype(dtype))
+    return [
+        (nn.Linear.init(rng, 4, 2, dtype=dtype), x),
+        (nn.Embedding.init(rng, 6, 4, dtype=dtype), np.array([1, 2, 1])),
+        (nn.LayerNorm.init(4, dtype=dtype), x),
+        (nn.SelfAttention.init(rng, 4, 2, dtype=dtype), x),
+    ]
+
+
+def _cells(dtype: Any) -> list[tuple[Any, Any, Any]]:
+    rng = np.random.default_rng(6)
+    x: Mat[3, 4] = Mat(rng.normal(size=(3, 4)).astype(dtype))
+    h: Mat[3, 2] = Mat(rng.normal(size=(3, 2)).astype(dtype))
+    return [
+        (nn.GRUCell.init(rng, 4, 2, dtype=dtype), x, h),
+        (nn.LSTMCell.init(rng, 4, 2, dtype=dtype), x, (h, h)),
+    ]
+
+
+def _loss_of(*args: Any, **kwargs: Any) -> Callable[[Any], Any]:
+    """A loss of a layer: its output on ``args``, through dropout, squared and summed."""
+
+    def loss(layer: Any) -> Any:
+        out = layer(*args, **kwargs)
+        parts = out if isinstance(out, tuple) else (out,)
+        dropped = [nn.dropout(y, 0.5, np.random.default_rng(0)) for y in parts]
+        return sum((sum_elements(d * d) for d in dropped), start=0.0)
+
+    return loss
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_layers_init_and_train_in_their_dtype(dtype: Any) -> None:
+    """Each layer's ``init(..., dtype=)`` makes parameters of that dtype, and its output and
+    its parameters' gradient stay in it (a causal mask, dropout and a repeated embedding row
+    included)."""
+    want = {np.dtype(dtype)}
+
+    calls = [(layer, _loss_of(x)) for layer, x in _layers(dtype)]
+    attention, x = _layers(dtype)[3]
+    calls.append((attention, _loss_of(x, causal=True)))
+    calls.extend((cell, _loss_of(x, state)) for cell, x, state in _cells(dtype))
+    for layer, loss in calls:
+        assert _dtypes(layer) == want, type(layer).__name__
+        value, grad = backprop(loss, layer)
+        assert _dtypes(value) == want and _dtypes(grad) == want, type(layer).__name__
+
+
+def test_layer_init_refuses_other_dtypes() -> None:
+    """A dtype other than float32 and float64 is a ValueError that names it."""
+    with pytest.raises(
+        ValueError, match=r"Linear\.init: dtype must be np\.float64 or np\.float32, got float16"
+    ):
+        nn.Linear.init(np.random.default_rng(0), 2, 2, dtype=np.float16)
