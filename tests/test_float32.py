@@ -158,6 +158,7 @@ CASES: dict[str, tuple[Callable[[Any], Any], NDArray[np.float64]]] = {
     "log_base": (lambda v: fns.log_base(2.0, v), _V),
     "cross_entropy": (lambda v: fns.cross_entropy(v, Vec(np.eye(4, dtype=np.float32)[1])), _W),
     "pow": (lambda v: v**1.5, _V),
+    "pow at 0 ** 0": (lambda v: v ** (v * 0.5), np.array([0.0, 1.0, 2.0, 0.5])),
     "div": (lambda v: 1.0 / v, _V),
     "mat_logsumexp": (fns.logsumexp, _M),
     "mat_softmax": (fns.softmax, _M),
