@@ -29,17 +29,15 @@ class Net:
     second: nn.Linear[5, 3]
 
 
-def _dtypes(x: Any, *, weak_floats: bool = False) -> set[np.dtype[Any]]:
-    """The dtypes of every number in a record: a Python float counts as float64, or with
-    ``weak_floats`` is left out (numpy treats it as weak: it never promotes a float32 array,
-    so a scalar result may be one)."""
+def _dtypes(x: Any) -> set[np.dtype[Any]]:
+    """The dtypes of every number in a value (a Python float counts as float64)."""
     out: set[np.dtype[Any]] = set()
     for leaf in leaves(x):
         if isinstance(leaf, Vec | Mat):
             out.add(leaf.array.dtype)
         elif isinstance(leaf, np.ndarray | np.generic):
             out.add(leaf.dtype)
-        elif isinstance(leaf, float) and not weak_floats:
+        elif isinstance(leaf, float):
             out.add(np.dtype(np.float64))
     return out
 
@@ -171,6 +169,9 @@ CASES: dict[str, tuple[Callable[[Any], Any], NDArray[np.float64]]] = {
     "norm_inf": (la.norm_inf, _W),
     "diag": (la.diag, _W),
     "diag_r": (lambda v: la.diag_r(0.5, v, 4, 5), _W),
+    "vmap": (lambda v: la.vmap(fns.exp, v), _W),
+    "zip_with_vector": (lambda v: la.zip_with_vector(lambda a, b: a * b, v, v), _W),
+    "vector of elements": (lambda v: la.vector([v[0], v[2] * v[1]]), _W),
     "linalg mean": (la.mean, _W),
     "vjoin": (lambda v: la.vjoin(v, v), _W),
     "split": (lambda v: la.split(v, 1), _W),
@@ -192,6 +193,7 @@ CASES: dict[str, tuple[Callable[[Any], Any], NDArray[np.float64]]] = {
     "cov": (la.cov, _M),
     "mean_cov": (la.mean_cov, _M),
     "mtm": (la.mtm, _M),
+    "mmap": (lambda m: la.mmap(fns.tanh, m), _M),
     "chol": (lambda m: la.chol(la.sym(m)), _SPD),
     "det": (la.det, _SPD),
     "lndet": (la.lndet, _SPD),
@@ -204,21 +206,7 @@ CASES: dict[str, tuple[Callable[[Any], Any], NDArray[np.float64]]] = {
 }
 
 
-# vmap, mmap and zip_with_vector build their result from Python floats (an element of a Vec
-# is a float): float64 whatever the argument's dtype
-_UPCASTS = {"vmap": (lambda v: la.vmap(fns.exp, v), _W)}
-CASES.update(_UPCASTS)
-
-
-@pytest.mark.parametrize(
-    "name",
-    [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="builds from floats"))
-        if n in _UPCASTS
-        else n
-        for n in CASES
-    ],
-)
+@pytest.mark.parametrize("name", list(CASES))
 def test_op_keeps_float32(name: str) -> None:
     """The op's value and its gradient are float32 for a float32 argument (and float64 for a
     float64 one), and the float32 gradient agrees with the float64 one to float32 precision."""
@@ -228,8 +216,7 @@ def test_op_keeps_float32(name: str) -> None:
         x: Any = (Vec if data.ndim == 1 else Mat)(data.astype(dtype))
         value = fn(x)
         g = grad_bp(lambda v: _total(fn(v)), x)
-        seen = _dtypes(value, weak_floats=True)
-        assert seen <= {np.dtype(dtype)}, f"{name}: value {seen}"
+        assert _dtypes(value) == {np.dtype(dtype)}, f"{name}: value {_dtypes(value)}"
         assert _dtypes(g) == {np.dtype(dtype)}, f"{name}: gradient {_dtypes(g)}"
         results[dtype] = g.array
     np.testing.assert_allclose(results[np.float32], results[np.float64], rtol=2e-3, atol=2e-4)

@@ -18,7 +18,7 @@ import numpy as np
 from typedprop._core import BVar, Op, _apply1, deep_value
 from typedprop.errors import DegenerateError, SingularMatrixError
 from typedprop.linalg._ops import _check, _expect, _square, diag, outer, tr
-from typedprop.linalg._types import Mat, Vec
+from typedprop.linalg._types import Mat, Vec, number
 
 __all__ = [
     "chol",
@@ -92,11 +92,11 @@ def _lndet_vjp(g: Any, ans: Any, x: Any) -> Any:
 
 
 _INV: Op = Op("inv", 1, fwd=_inv_fwd, vjps=(lambda g, ans, x: -(tr(ans) @ g @ tr(ans)),))
-_DET: Op = Op("det", 1, fwd=lambda x: float(np.linalg.det(x.array)), vjps=(_det_vjp,))
+_DET: Op = Op("det", 1, fwd=lambda x: number(np.linalg.det(x.array)), vjps=(_det_vjp,))
 _LNDET: Op = Op(
     "lndet",
     1,
-    fwd=lambda x: float(np.linalg.slogdet(x.array)[1]),
+    fwd=lambda x: number(np.linalg.slogdet(x.array)[1]),
     vjps=(_lndet_vjp,),
 )
 
@@ -147,7 +147,7 @@ def lndet(x: Any) -> Any:
     return _apply1(_LNDET, x)
 
 
-def _invlndet_fwd(x: Mat[Any, Any]) -> tuple[Mat[Any, Any], float, float]:
+def _invlndet_fwd(x: Mat[Any, Any]) -> tuple[Mat[Any, Any], Any, Any]:
     _check("invlndet", _square(x), x, why="; invlndet needs a square matrix")
     sign, logdet = np.linalg.slogdet(x.array)
     if sign == 0.0:
@@ -155,7 +155,7 @@ def _invlndet_fwd(x: Mat[Any, Any]) -> tuple[Mat[Any, Any], float, float]:
             f"invlndet: the matrix is singular (its determinant is 0), so it has no inverse "
             f"and log |det| is -inf; {_SINGULAR_HINT}"
         )
-    return Mat._rewrap(_inverse("invlndet", x.array)), float(logdet), float(sign)
+    return Mat._rewrap(_inverse("invlndet", x.array)), number(logdet), number(sign)
 
 
 def _invlndet_vjp(g: Any, ans: Any, x: Any) -> Any:

@@ -20,7 +20,7 @@ from typedprop._core import BVar, Op, _apply1, _apply2, _apply_n, deep_value
 from typedprop.errors import ShapeError
 from typedprop.functions import mean as _mean
 from typedprop.functions import sqrt, sum_elements
-from typedprop.linalg._types import Add, Mat, Vec, mismatch, show
+from typedprop.linalg._types import Add, Mat, Vec, mismatch, number, show
 
 __all__ = [
     "as_mat",
@@ -207,7 +207,9 @@ def _vector_op(n: int) -> Op:
     return Op(
         "vector",
         n,
-        fwd=lambda *xs: Vec._rewrap(np.array([float(x) for x in xs])),
+        fwd=lambda *xs: Vec._rewrap(
+            np.array([x if type(x) is np.float32 else float(x) for x in xs])
+        ),
         vjps=[(lambda g, ans, *xs, i=i: g[i]) for i in range(n)],
     )
 
@@ -280,8 +282,7 @@ def linspace(a: Any, b: Any, n: int) -> Any:
 def _dot_fwd(x: Vec[Any], y: Vec[Any]) -> Any:
     if x.array.shape != y.array.shape:
         raise mismatch("dot", x, y, why="; both arguments need the same dimension")
-    r = x.array @ y.array
-    return float(r) if r.dtype == np.float64 else r  # float32 stays a numpy float32
+    return number(x.array @ y.array)
 
 
 _DOT: Op = Op(
@@ -720,9 +721,9 @@ def _sign(x: Any) -> Any:
     return type(v)._rewrap(np.sign(v.array))
 
 
-def _norm1_fwd(x: Any) -> float:
+def _norm1_fwd(x: Any) -> Any:
     a = np.abs(x.array)  # a max over nothing (no columns) is 0, as a sum over nothing
-    return float(a.sum() if a.ndim == 1 else a.sum(axis=0).max(initial=0.0))
+    return number(a.sum() if a.ndim == 1 else a.sum(axis=0).max(initial=0.0))
 
 
 def _norm1_vjp(g: Any, ans: Any, x: Any) -> Any:
@@ -734,9 +735,9 @@ def _norm1_vjp(g: Any, ans: Any, x: Any) -> Any:
     return g * mask
 
 
-def _norminf_fwd(x: Any) -> float:
+def _norminf_fwd(x: Any) -> Any:
     a = np.abs(x.array)  # the norm of an empty vector (or of no rows) is 0
-    return float(a.max(initial=0.0) if a.ndim == 1 else a.sum(axis=1).max(initial=0.0))
+    return number(a.max(initial=0.0) if a.ndim == 1 else a.sum(axis=1).max(initial=0.0))
 
 
 def _norminf_vjp(g: Any, ans: Any, x: Any) -> Any:

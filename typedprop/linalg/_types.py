@@ -376,7 +376,13 @@ def _matmul(x: Any, y: Any) -> Any:
     ):
         raise mismatch("@", x, y)
     r = a @ b
-    return float(r) if r.ndim == 0 else _wrap_any(r)
+    return number(r) if r.ndim == 0 else _wrap_any(r)
+
+
+def number(r: Any) -> Any:
+    """A single number computed from arrays: a Python float, or a numpy float32 from float32
+    data (a Python float is a float64, the precision float32 data did not have)."""
+    return r if r.dtype is _F32 else float(r)
 
 
 def _raw(v: Any) -> Any:
@@ -461,7 +467,7 @@ class Vec(_Static, Generic[N], metaclass=_DimMeta):
     def __getitem__(self, i: Any) -> Any:
         """An element (``v[i]``) is a float, a slice (``v[1:3]``) a ``Vec``."""
         r = self.array[i]
-        return _wrap_any(r.copy()) if isinstance(r, np.ndarray) else float(r)
+        return _wrap_any(r.copy()) if isinstance(r, np.ndarray) else number(r)
 
     def __add__(self, other: Vec[N] | float) -> Vec[N]:
         return self._binary(other, np.add, "+", False)  # type: ignore[no-any-return]
@@ -506,8 +512,7 @@ class Vec(_Static, Generic[N], metaclass=_DimMeta):
         if t is Vec:
             if other.array.shape != self.array.shape:
                 raise mismatch("@", self, other)
-            r = self.array @ other.array
-            return float(r) if r.dtype is _F64 else r  # float32 stays a numpy float32
+            return number(self.array @ other.array)
         if t is np.ndarray:
             return _matmul(self, other)
         return NotImplemented
@@ -577,7 +582,7 @@ class Mat(_Static, Generic[M, N], metaclass=_DimMeta):
     def __getitem__(self, index: Any) -> Any:
         """A row (``m[i]``) is a ``Vec``, an element (``m[i, j]``) a float, a slice a ``Mat``."""
         r = self.array[index]
-        return _wrap_any(r.copy()) if isinstance(r, np.ndarray) else float(r)
+        return _wrap_any(r.copy()) if isinstance(r, np.ndarray) else number(r)
 
     def __add__(self, other: Mat[M, N] | Vec[N] | float) -> Mat[M, N]:
         return self._binary(other, np.add, "+", False)  # type: ignore[no-any-return]
