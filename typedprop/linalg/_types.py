@@ -32,7 +32,7 @@ N = TypeVar("N", bound=int)
 M = TypeVar("M", bound=int)
 K = TypeVar("K", bound=int)
 
-Array = NDArray[np.float64]
+Array = NDArray[np.float64]  # or float32, for a Vec or Mat made from float32 data
 _F64 = np.dtype(np.float64)  # numpy's builtin dtypes are singletons: compared by identity
 _F32 = np.dtype(np.float32)
 
@@ -153,7 +153,7 @@ def _freeze(arr: NDArray[Any], ndim: int, what: str) -> Array:
     if a.flags.writeable:
         a = a.copy() if a is arr or a.base is not None else a
         a.flags.writeable = False
-    return a
+    return a  # pyright: ignore[reportReturnType]  # float32 too: Array names the default
 
 
 def _all_real(a: NDArray[Any]) -> bool:
