@@ -225,7 +225,7 @@ def _zeros_of(*vs: Any) -> Any:
     if m.ndim == 0:
         return 1.0
     like = next(d for d, a in zip(ds, arrays, strict=True) if np.shape(a) == m.shape)
-    return as_kind(m.astype(np.float64), like)
+    return as_kind(m.astype(_grad_dtype(raw(like))), like)  # float32 stays float32
 
 
 def _pow_vjp_x(g: Any, ans: Any, x: Any, y: Any) -> Any:

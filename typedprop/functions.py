@@ -117,7 +117,7 @@ def _logistic(x: Any) -> Any:
         np.divide(1.0, r, out=r)
         return r
     with np.errstate(over="ignore"):
-        return 1.0 / (1.0 + np.exp(-np.asarray(x, dtype=np.float64)[()]))
+        return 1.0 / (1.0 + np.exp(-_floats(x)[()]))
 
 
 def _logistic_vjp(g: Any, ans: Any, x: Any) -> Any:
@@ -315,6 +315,8 @@ def log_base(b: Any, x: Any) -> Any:
         >>> float(log_base(2.0, 8.0))
         3.0
     """
+    if type(b) is float or type(b) is int:  # log(b) a Python float: it keeps x's float32
+        return log(x) / float(np.log(float(b)))
     return log(x) / log(b)
 
 
@@ -500,14 +502,15 @@ def _cross_entropy(logits: Any, target: Any, *, target_grad: bool = True) -> tup
 
 def _cross_entropy_arrays(
     logits: NDArray[Any], target: NDArray[Any], target_grad: bool
-) -> tuple[float, Any]:
+) -> tuple[Any, Any]:
     """The same for plain arrays, in few numpy calls: ``sum(t) lse - t . shifted`` per row."""
     shifted = logits - logits.max(axis=-1, keepdims=True)
     e = np.exp(shifted)
     total = e.sum(axis=-1, keepdims=True)
     lse = np.log(total)
     weight = target.sum(axis=-1, keepdims=True)
-    ans = float(np.vdot(lse, weight) - np.vdot(target, shifted))
+    total_loss = np.vdot(lse, weight) - np.vdot(target, shifted)
+    ans = total_loss if total_loss.dtype == np.float32 else float(total_loss)
 
     def pullback(g: Any) -> tuple[Any, Any]:
         p = e / total  # the softmax, in a fresh buffer worked in place
@@ -578,6 +581,12 @@ _AS_ARRAY: Op = Op("as_array", 1, fwd=raw, vjps=(lambda g, ans, x: _apply1(_WRAP
 _WRAP: Op = Op("wrap", 1, fwd=_wrap, vjps=(lambda g, ans, r: _apply1(_AS_ARRAY, g),))
 
 
+def _floats(x: Any) -> NDArray[np.floating[Any]]:
+    """``x`` as an array of float64, or of float32 when it is float32 (kept, not upcast)."""
+    a = np.asarray(x)
+    return a if a.dtype == np.float32 else np.asarray(a, dtype=np.float64)
+
+
 def _scalar(r: Any) -> Any:
     """A 0-d result as a numpy scalar (numpy's reductions give those), others as they are."""
     return r[()] if type(r) is np.ndarray and r.ndim == 0 else r
@@ -594,7 +603,7 @@ def _keep(v: Any, axis: int | None, a: Any) -> Any:
 
 
 def _logsumexp(a: Any, axis: int | None) -> Any:
-    a = np.asarray(a, dtype=np.float64)
+    a = _floats(a)
     m = np.max(a, axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0.0)  # rows of -inf (answer -inf) or with +inf (inf)
     with np.errstate(divide="ignore"):  # log(0) for a row of -inf: -inf, the right answer
@@ -618,6 +627,8 @@ def _extremum_vjp(g: Any, ans: Any, a: Any, axis: int | None) -> Any:
         return g
     hit = av == _keep(np.asarray(deep_value(ans)), axis, av)
     share = hit / np.maximum(np.sum(hit, axis=axis, keepdims=True), 1)
+    if np.asarray(av).dtype == np.float32:  # the counts' float64 would promote the gradient
+        share = share.astype(np.float32)
     return _keep(g, axis, a) * share
 
 
@@ -631,7 +642,7 @@ _MINIMUM = Op(
 
 def _along_last(x: Any, axis: int | None) -> Any:
     """``x`` as an array with the reduced axis last (one axis for ``None``: every element)."""
-    x = np.asarray(x, dtype=np.float64)
+    x = _floats(x)
     return x.reshape(-1) if axis is None else np.moveaxis(x, axis, -1)
 
 
@@ -695,7 +706,7 @@ _PRODUCT = Op(
 
 
 def _stack(xs: Any) -> Any:
-    return np.stack([np.asarray(raw(e), dtype=np.float64) for e in xs])
+    return np.stack([_floats(raw(e)) for e in xs])
 
 
 def _unstack_vjp(g: Any, ans: Any, xs: Any) -> Any:

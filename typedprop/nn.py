@@ -20,7 +20,7 @@ import math
 from typing import Any, Generic, Literal, TypeVar, overload
 
 import numpy as np
-from numpy.typing import NDArray
+from numpy.typing import DTypeLike, NDArray
 
 from typedprop._arith import _assemble_array
 from typedprop._core import BVar, Op, _apply2, _Partial, deep_value
@@ -59,8 +59,19 @@ Init = Literal["glorot", "he", "normal"]
 # --- helpers shared by the layers ---
 
 
-def _weights(rng: np.random.Generator, rows: int, cols: int, init: Init) -> Mat[Any, Any]:
-    """A ``rows`` by ``cols`` weight matrix drawn by the named scheme (fan-in ``cols``)."""
+def _float_dtype(dtype: DTypeLike, where: str) -> np.dtype[Any]:
+    """The parameters' dtype: float64 (the default) or float32; anything else refused."""
+    d = np.dtype(dtype)
+    if d != np.float64 and d != np.float32:
+        raise ValueError(f"{where}: dtype must be np.float64 or np.float32, got {d}")
+    return d
+
+
+def _weights(
+    rng: np.random.Generator, rows: int, cols: int, init: Init, dtype: np.dtype[Any]
+) -> Mat[Any, Any]:
+    """A ``rows`` by ``cols`` weight matrix drawn by the named scheme (fan-in ``cols``), drawn
+    in float64 and rounded to ``dtype`` (a float32 layer starts at its float64 twin's numbers)."""
     if init == "glorot":
         limit = math.sqrt(6.0 / (rows + cols))
         a = rng.uniform(-limit, limit, size=(rows, cols))
@@ -70,7 +81,7 @@ def _weights(rng: np.random.Generator, rows: int, cols: int, init: Init) -> Mat[
         a = rng.normal(0.0, 1.0 / math.sqrt(cols), size=(rows, cols))
     else:
         raise ValueError(f"init must be 'glorot', 'he' or 'normal', got {init!r}")
-    return Mat._rewrap(a)
+    return Mat._rewrap(a.astype(dtype, copy=False))
 
 
 def _field(cls: type, name: str) -> Any:
@@ -79,8 +90,8 @@ def _field(cls: type, name: str) -> Any:
     return getattr(cls, name)
 
 
-def _zeros(n: int) -> Vec[Any]:
-    return Vec._rewrap(np.zeros(n))
+def _zeros(n: int, dtype: np.dtype[Any]) -> Vec[Any]:
+    return Vec._rewrap(np.zeros(n, dtype))
 
 
 def _dims(value: object, what: str) -> None:
@@ -146,6 +157,7 @@ class Linear(Model, Generic[I, O]):
         *,
         bias: bool = True,
         init: Init = "glorot",
+        dtype: DTypeLike = np.float64,
     ) -> Linear[I, O]:
         """A layer with weights drawn from ``rng`` and a zero bias.
 
@@ -153,15 +165,17 @@ class Linear(Model, Generic[I, O]):
         ``fan_out = out_dim``: ``"glorot"`` (Glorot/Xavier uniform) draws from
         ``U(-a, a)``, ``a = sqrt(6 / (fan_in + fan_out))``; ``"he"`` (He/Kaiming normal, for
         ReLU layers) from ``N(0, 2 / fan_in)``; ``"normal"`` from ``N(0, 1 / fan_in)``.
+        ``dtype=np.float32`` makes float32 parameters (float64 by default).
 
         Raises:
             ShapeError: a size that is not a non-negative integer.
-            ValueError: an unknown ``init``.
+            ValueError: an unknown ``init``, or a ``dtype`` other than float64 and float32.
         """
         _dims(in_dim, "Linear.init: in_dim")
         _dims(out_dim, "Linear.init: out_dim")
-        weight: Mat[O, I] = _weights(rng, out_dim, in_dim, init)
-        b: Vec[O] = _zeros(out_dim)
+        dt = _float_dtype(dtype, "Linear.init")
+        weight: Mat[O, I] = _weights(rng, out_dim, in_dim, init, dt)
+        b: Vec[O] = _zeros(out_dim, dt)
         return Linear(weight, b, bias)
 
     @overload
@@ -199,11 +213,11 @@ def _gather_vjp(g: Any, ans: Any, table: Any, index: Any) -> Any:
     if len(rows) == len(index):
         return _Partial(table, _assemble_array, {(tuple(int(r) for r in index),): g})
     if type(g) is BVar:  # a nested derivative: the sum is a product with a constant
-        p = np.zeros((len(rows), len(index)))
+        p = np.zeros((len(rows), len(index)), deep_value(g).array.dtype)
         p[inverse, np.arange(len(index))] = 1.0
         g = Mat._rewrap(p) @ g
     else:
-        summed = np.zeros((len(rows), deep_value(g).array.shape[1]))
+        summed = np.zeros((len(rows), deep_value(g).array.shape[1]), deep_value(g).array.dtype)
         np.add.at(summed, inverse, deep_value(g).array)
         g = Mat._rewrap(summed)
     return _Partial(table, _assemble_array, {(tuple(int(r) for r in rows),): g})
@@ -231,15 +245,19 @@ class Embedding(Model, Generic[V, D]):
     table: Mat[V, D]
 
     @classmethod
-    def init(cls, rng: np.random.Generator, vocab: V, dim: D) -> Embedding[V, D]:
-        """A table drawn from ``N(0, 1)``, as in ``torch.nn.Embedding``.
+    def init(
+        cls, rng: np.random.Generator, vocab: V, dim: D, *, dtype: DTypeLike = np.float64
+    ) -> Embedding[V, D]:
+        """A table drawn from ``N(0, 1)``, as in ``torch.nn.Embedding`` (of ``dtype``).
 
         Raises:
             ShapeError: a size that is not a non-negative integer.
+            ValueError: a ``dtype`` other than float64 and float32.
         """
         _dims(vocab, "Embedding.init: vocab")
         _dims(dim, "Embedding.init: dim")
-        table: Mat[V, D] = Mat._rewrap(rng.normal(size=(vocab, dim)))
+        dt = _float_dtype(dtype, "Embedding.init")
+        table: Mat[V, D] = Mat._rewrap(rng.normal(size=(vocab, dim)).astype(dt, copy=False))
         return Embedding(table)
 
     @overload
@@ -294,15 +312,17 @@ class LayerNorm(Model, Generic[D]):
     eps: float = static(default=1e-5)
 
     @classmethod
-    def init(cls, dim: D, *, eps: float = 1e-5) -> LayerNorm[D]:
-        """Gain one, bias zero.
+    def init(cls, dim: D, *, eps: float = 1e-5, dtype: DTypeLike = np.float64) -> LayerNorm[D]:
+        """Gain one, bias zero (of ``dtype``).
 
         Raises:
             ShapeError: a size that is not a non-negative integer.
+            ValueError: a ``dtype`` other than float64 and float32.
         """
         _dims(dim, "LayerNorm.init: dim")
-        gain: Vec[D] = Vec._rewrap(np.ones(dim))
-        bias: Vec[D] = _zeros(dim)
+        dt = _float_dtype(dtype, "LayerNorm.init")
+        gain: Vec[D] = Vec._rewrap(np.ones(dim, dt))
+        bias: Vec[D] = _zeros(dim, dt)
         return LayerNorm(gain, bias, eps)
 
     @overload
@@ -322,7 +342,7 @@ class LayerNorm(Model, Generic[D]):
         layer: Any = deep_value(self)
         d = layer.gain.array.shape[0]
         _rows_of(f"LayerNorm[{d}]", x, d)
-        average = Mat._rewrap(np.full((d, d), 1.0 / max(d, 1)))
+        average = Mat._rewrap(np.full((d, d), 1.0 / max(d, 1), layer.gain.array.dtype))
         centered = x - x @ average
         var = (centered * centered) @ average
         return centered / sqrt(var + layer.eps) * (self ^ _field(LayerNorm, "gain")) + (
@@ -360,18 +380,22 @@ class GRUCell(Model, Generic[I, H]):
     b_h: Vec[H]
 
     @classmethod
-    def init(cls, rng: np.random.Generator, in_dim: I, hidden: H) -> GRUCell[I, H]:
-        """Weights Glorot-uniform (see ``Linear.init``), biases zero.
+    def init(
+        cls, rng: np.random.Generator, in_dim: I, hidden: H, *, dtype: DTypeLike = np.float64
+    ) -> GRUCell[I, H]:
+        """Weights Glorot-uniform (see ``Linear.init``), biases zero (of ``dtype``).
 
         Raises:
             ShapeError: a size that is not a non-negative integer.
+            ValueError: a ``dtype`` other than float64 and float32.
         """
         _dims(in_dim, "GRUCell.init: in_dim")
         _dims(hidden, "GRUCell.init: hidden")
-        ws = [_weights(rng, hidden, n, "glorot") for n in (in_dim, hidden) * 3]
+        dt = _float_dtype(dtype, "GRUCell.init")
+        ws = [_weights(rng, hidden, n, "glorot", dt) for n in (in_dim, hidden) * 3]
         return GRUCell(
-            ws[0], ws[1], _zeros(hidden), ws[2], ws[3], _zeros(hidden), ws[4], ws[5],
-            _zeros(hidden),
+            ws[0], ws[1], _zeros(hidden, dt), ws[2], ws[3], _zeros(hidden, dt), ws[4], ws[5],
+            _zeros(hidden, dt),
         )  # fmt: skip
 
     @overload
@@ -447,20 +471,25 @@ class LSTMCell(Model, Generic[I, H]):
     b_o: Vec[H]
 
     @classmethod
-    def init(cls, rng: np.random.Generator, in_dim: I, hidden: H) -> LSTMCell[I, H]:
+    def init(
+        cls, rng: np.random.Generator, in_dim: I, hidden: H, *, dtype: DTypeLike = np.float64
+    ) -> LSTMCell[I, H]:
         """Weights Glorot-uniform (see ``Linear.init``), biases zero except the forget gate's,
-        one (Jozefowicz et al., 2015), so that the cell starts by remembering.
+        one (Jozefowicz et al., 2015), so that the cell starts by remembering (of ``dtype``).
 
         Raises:
             ShapeError: a size that is not a non-negative integer.
+            ValueError: a ``dtype`` other than float64 and float32.
         """
         _dims(in_dim, "LSTMCell.init: in_dim")
         _dims(hidden, "LSTMCell.init: hidden")
-        ws = [_weights(rng, hidden, n, "glorot") for n in (in_dim, hidden) * 4]
-        one = Vec._rewrap(np.ones(hidden))
+        dt = _float_dtype(dtype, "LSTMCell.init")
+        ws = [_weights(rng, hidden, n, "glorot", dt) for n in (in_dim, hidden) * 4]
+        one = Vec._rewrap(np.ones(hidden, dt))
+        z = _zeros
         return LSTMCell(
-            ws[0], ws[1], _zeros(hidden), ws[2], ws[3], one, ws[4], ws[5], _zeros(hidden),
-            ws[6], ws[7], _zeros(hidden),
+            ws[0], ws[1], z(hidden, dt), ws[2], ws[3], one, ws[4], ws[5], z(hidden, dt),
+            ws[6], ws[7], z(hidden, dt),
         )  # fmt: skip
 
     @overload
@@ -553,18 +582,22 @@ class SelfAttention(Model, Generic[D]):
     heads: int = static(default=1)
 
     @classmethod
-    def init(cls, rng: np.random.Generator, dim: D, heads: int = 1) -> SelfAttention[D]:
-        """The four projections Glorot-uniform (see ``Linear.init``).
+    def init(
+        cls, rng: np.random.Generator, dim: D, heads: int = 1, *, dtype: DTypeLike = np.float64
+    ) -> SelfAttention[D]:
+        """The four projections Glorot-uniform (see ``Linear.init``), of ``dtype``.
 
         Raises:
             ShapeError: ``dim`` not a non-negative integer, or not a multiple of ``heads``.
+            ValueError: a ``dtype`` other than float64 and float32.
         """
         _dims(dim, "SelfAttention.init: dim")
         if not isinstance(heads, int) or heads < 1 or dim % heads:
             raise ShapeError(
                 f"SelfAttention.init: heads must be a positive divisor of dim={dim}, got {heads!r}"
             )
-        wq, wk, wv, wo = (_weights(rng, dim, dim, "glorot") for _ in range(4))
+        dt = _float_dtype(dtype, "SelfAttention.init")
+        wq, wk, wv, wo = (_weights(rng, dim, dim, "glorot", dt) for _ in range(4))
         return SelfAttention(wq, wk, wv, wo, heads)
 
     @overload
@@ -590,7 +623,8 @@ class SelfAttention(Model, Generic[D]):
         k = x @ (self ^ _field(SelfAttention, "wk")).T
         v = x @ (self ^ _field(SelfAttention, "wv")).T
         wo = self ^ _field(SelfAttention, "wo")
-        mask = Mat._rewrap(np.triu(np.full((seq, seq), _MASKED), 1)) if causal else None
+        full = np.full((seq, seq), _MASKED, layer.wq.array.dtype)
+        mask = Mat._rewrap(np.triu(full, 1)) if causal else None
         out: Any = None
         for j in range(layer.heads):
             cols = slice(j * width, (j + 1) * width)
@@ -626,7 +660,7 @@ def dropout(x: X, rate: float, rng: np.random.Generator) -> X:
     if rate == 0.0:
         return x
     v = deep_value(x)
-    keep = (rng.random(v.array.shape) >= rate) / (1.0 - rate)
+    keep = (rng.random(v.array.shape) >= rate) / v.array.dtype.type(1.0 - rate)
     mask: Any = Vec._rewrap(keep) if keep.ndim == 1 else Mat._rewrap(keep)
     out: X = x * mask
     return out

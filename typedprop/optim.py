@@ -73,6 +73,9 @@ def _numbers(fn: Any) -> Any:
         new = fn(p, *rest)
         if isinstance(p, np.ndarray | np.generic) and new.dtype != p.dtype:
             return new.astype(p.dtype)
+        wrapper: Any = p  # a Vec or Mat: its array's dtype
+        if hasattr(type(wrapper), "_rewrap") and new.array.dtype is not wrapper.array.dtype:
+            return type(wrapper)._rewrap(new.array.astype(wrapper.array.dtype))
         return new
 
     return leaf

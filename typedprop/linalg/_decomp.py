@@ -17,8 +17,8 @@ import numpy as np
 
 from typedprop._core import BVar, Op, _apply1, deep_value
 from typedprop.errors import DegenerateError, SingularMatrixError
-from typedprop.linalg._ops import _check, _expect, _square, diag, eye, outer, tr
-from typedprop.linalg._types import Mat, Vec
+from typedprop.linalg._ops import _check, _expect, _square, diag, outer, tr
+from typedprop.linalg._types import Mat, Vec, number
 
 __all__ = [
     "chol",
@@ -64,8 +64,9 @@ def _cofactors(a: Any) -> Any:
     accurate for singular matrices too, where ``det(X) X⁻ᵀ`` is not."""
     u, sv, vt = np.linalg.svd(a)
     n = sv.shape[0]
-    before = np.concatenate(([1.0], np.cumprod(sv[:-1]))) if n else sv
-    after = np.concatenate((np.cumprod(sv[::-1][:-1])[::-1], [1.0])) if n else sv
+    one = np.ones(1, sv.dtype)
+    before = np.concatenate((one, np.cumprod(sv[:-1]))) if n else sv
+    after = np.concatenate((np.cumprod(sv[::-1][:-1])[::-1], one)) if n else sv
     sign = np.sign(np.linalg.det(u) * np.linalg.det(vt))
     return (u * (sign * before * after)) @ vt
 
@@ -91,11 +92,11 @@ def _lndet_vjp(g: Any, ans: Any, x: Any) -> Any:
 
 
 _INV: Op = Op("inv", 1, fwd=_inv_fwd, vjps=(lambda g, ans, x: -(tr(ans) @ g @ tr(ans)),))
-_DET: Op = Op("det", 1, fwd=lambda x: float(np.linalg.det(x.array)), vjps=(_det_vjp,))
+_DET: Op = Op("det", 1, fwd=lambda x: number(np.linalg.det(x.array)), vjps=(_det_vjp,))
 _LNDET: Op = Op(
     "lndet",
     1,
-    fwd=lambda x: float(np.linalg.slogdet(x.array)[1]),
+    fwd=lambda x: number(np.linalg.slogdet(x.array)[1]),
     vjps=(_lndet_vjp,),
 )
 
@@ -146,7 +147,7 @@ def lndet(x: Any) -> Any:
     return _apply1(_LNDET, x)
 
 
-def _invlndet_fwd(x: Mat[Any, Any]) -> tuple[Mat[Any, Any], float, float]:
+def _invlndet_fwd(x: Mat[Any, Any]) -> tuple[Mat[Any, Any], Any, Any]:
     _check("invlndet", _square(x), x, why="; invlndet needs a square matrix")
     sign, logdet = np.linalg.slogdet(x.array)
     if sign == 0.0:
@@ -154,7 +155,7 @@ def _invlndet_fwd(x: Mat[Any, Any]) -> tuple[Mat[Any, Any], float, float]:
             f"invlndet: the matrix is singular (its determinant is 0), so it has no inverse "
             f"and log |det| is -inf; {_SINGULAR_HINT}"
         )
-    return Mat._rewrap(_inverse("invlndet", x.array)), float(logdet), float(sign)
+    return Mat._rewrap(_inverse("invlndet", x.array)), number(logdet), number(sign)
 
 
 def _invlndet_vjp(g: Any, ans: Any, x: Any) -> Any:
@@ -225,10 +226,12 @@ def _require_distinct(name: str, what: str, values: Any) -> None:
 
 def _gap_inverses(w: Any) -> Any:
     """The matrix ``F`` with ``F[i, j] = 1 / (w[j] - w[i])`` off the diagonal and 0 on it."""
-    n = np.shape(deep_value(w))[0]
-    ones: Vec[Any] = Vec._rewrap(np.ones(n))
-    off: Mat[Any, Any] = Mat._rewrap(1.0 - np.eye(n))
-    gaps = outer(ones, w) - outer(w, ones) + eye(n)  # 1 on the diagonal, masked out below
+    wv = deep_value(w).array
+    n, dt = wv.shape[0], wv.dtype
+    ones: Vec[Any] = Vec._rewrap(np.ones(n, dt))
+    identity: Mat[Any, Any] = Mat._rewrap(np.eye(n, dtype=dt))
+    off: Mat[Any, Any] = Mat._rewrap(1.0 - np.eye(n, dtype=dt))
+    gaps = outer(ones, w) - outer(w, ones) + identity  # 1 on the diagonal, masked out below
     return off * (1.0 / gaps)
 
 
@@ -425,8 +428,9 @@ def svd(x: Any) -> Any:
 
 def _phi(a: Any) -> Any:
     """The lower triangle with the diagonal halved (Murray 2016's Φ)."""
-    n = np.shape(deep_value(a))[0]
-    mask = np.tril(np.ones((n, n))) - 0.5 * np.eye(n)
+    av = deep_value(a).array
+    n = av.shape[0]
+    mask = np.tril(np.ones((n, n), av.dtype)) - av.dtype.type(0.5) * np.eye(n, dtype=av.dtype)
     return a * Mat._rewrap(mask)
 
 

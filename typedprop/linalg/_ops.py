@@ -20,7 +20,7 @@ from typedprop._core import BVar, Op, _apply1, _apply2, _apply_n, deep_value
 from typedprop.errors import ShapeError
 from typedprop.functions import mean as _mean
 from typedprop.functions import sqrt, sum_elements
-from typedprop.linalg._types import Add, Mat, Vec, mismatch, show
+from typedprop.linalg._types import Add, Mat, Vec, mismatch, number, show
 
 __all__ = [
     "as_mat",
@@ -176,7 +176,8 @@ def eye(n: N) -> Mat[N, N]:
 
 
 def _konst_fwd(x: Any, shape: tuple[int, ...]) -> Any:
-    return (Vec if len(shape) == 1 else Mat)._rewrap(np.full(shape, float(x)))
+    dtype = np.float32 if np.asarray(x).dtype == np.float32 else np.float64
+    return (Vec if len(shape) == 1 else Mat)._rewrap(np.full(shape, float(x), dtype))
 
 
 _KONST: Op = Op("konst", 2, fwd=_konst_fwd, vjps=(lambda g, ans, x, shape: sum_elements(g), None))
@@ -206,7 +207,9 @@ def _vector_op(n: int) -> Op:
     return Op(
         "vector",
         n,
-        fwd=lambda *xs: Vec._rewrap(np.array([float(x) for x in xs])),
+        fwd=lambda *xs: Vec._rewrap(
+            np.array([x if type(x) is np.float32 else float(x) for x in xs])
+        ),
         vjps=[(lambda g, ans, *xs, i=i: g[i]) for i in range(n)],
     )
 
@@ -276,10 +279,10 @@ def linspace(a: Any, b: Any, n: int) -> Any:
 # --- products ---
 
 
-def _dot_fwd(x: Vec[Any], y: Vec[Any]) -> float:
+def _dot_fwd(x: Vec[Any], y: Vec[Any]) -> Any:
     if x.array.shape != y.array.shape:
         raise mismatch("dot", x, y, why="; both arguments need the same dimension")
-    return float(x.array @ y.array)
+    return number(x.array @ y.array)
 
 
 _DOT: Op = Op(
@@ -371,7 +374,7 @@ def _slice_fwd(x: Any, spec: tuple[int, int, int]) -> Any:
 
 def _pad_fwd(g: Any, spec: tuple[int, int, Any]) -> Any:
     axis, start, like = spec
-    z = np.zeros(like.array.shape)
+    z = np.zeros(like.array.shape, like.array.dtype)
     n = np.shape(g)[axis]
     if axis == 0:
         z[start : start + n] = np.asarray(g)
@@ -701,10 +704,11 @@ def diag_r(c: Any, v: Any, m: int, n: int) -> Any:
             f"diag_r: {show(deep_value(v))} does not fit on the diagonal of Mat[{m}, {n}], "
             f"which has {min(m, n)} elements; give at most that many"
         )
-    fill = np.ones((m, n))
+    dt = deep_value(v).array.dtype
+    fill = np.ones((m, n), dt)
     fill[np.arange(k), np.arange(k)] = 0.0
-    left: Mat[Any, Any] = Mat._rewrap(np.eye(m, k))
-    right: Mat[Any, Any] = Mat._rewrap(np.eye(k, n))
+    left: Mat[Any, Any] = Mat._rewrap(np.eye(m, k, dtype=dt))
+    right: Mat[Any, Any] = Mat._rewrap(np.eye(k, n, dtype=dt))
     return c * Mat._rewrap(fill) + left @ diag(v) @ right
 
 
@@ -717,9 +721,9 @@ def _sign(x: Any) -> Any:
     return type(v)._rewrap(np.sign(v.array))
 
 
-def _norm1_fwd(x: Any) -> float:
+def _norm1_fwd(x: Any) -> Any:
     a = np.abs(x.array)  # a max over nothing (no columns) is 0, as a sum over nothing
-    return float(a.sum() if a.ndim == 1 else a.sum(axis=0).max(initial=0.0))
+    return number(a.sum() if a.ndim == 1 else a.sum(axis=0).max(initial=0.0))
 
 
 def _norm1_vjp(g: Any, ans: Any, x: Any) -> Any:
@@ -731,9 +735,9 @@ def _norm1_vjp(g: Any, ans: Any, x: Any) -> Any:
     return g * mask
 
 
-def _norminf_fwd(x: Any) -> float:
+def _norminf_fwd(x: Any) -> Any:
     a = np.abs(x.array)  # the norm of an empty vector (or of no rows) is 0
-    return float(a.max(initial=0.0) if a.ndim == 1 else a.sum(axis=1).max(initial=0.0))
+    return number(a.max(initial=0.0) if a.ndim == 1 else a.sum(axis=1).max(initial=0.0))
 
 
 def _norminf_vjp(g: Any, ans: Any, x: Any) -> Any:

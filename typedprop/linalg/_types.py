@@ -1,4 +1,5 @@
-"""``Vec[n]`` and ``Mat[m, n]``: read-only float64 arrays whose dimensions are part of the type.
+"""``Vec[n]`` and ``Mat[m, n]``: read-only float64 (or float32) arrays whose dimensions are part
+of the type.
 
 At run time ``Vec[3]`` is a checking constructor (``Vec[3](np.zeros(4))`` raises
 ``ShapeError``) and an ``isinstance`` target that checks the shape; every vector, whatever its
@@ -31,7 +32,9 @@ N = TypeVar("N", bound=int)
 M = TypeVar("M", bound=int)
 K = TypeVar("K", bound=int)
 
-Array = NDArray[np.float64]
+Array = NDArray[np.float64]  # or float32, for a Vec or Mat made from float32 data
+_F64 = np.dtype(np.float64)  # numpy's builtin dtypes are singletons: compared by identity
+_F32 = np.dtype(np.float32)
 
 
 def show(v: Any) -> str:
@@ -135,20 +138,22 @@ def _concrete(base: type, dims: tuple[int, ...]) -> type:
 
 
 def _freeze(arr: NDArray[Any], ndim: int, what: str) -> Array:
-    """A read-only float64 array of ``ndim`` axes, copying only what must be copied."""
+    """A read-only float64 array of ``ndim`` axes (float32 stays float32), copying only what
+    must be copied."""
     a = np.asarray(arr)
     if a.dtype.kind not in "biuf" and not (a.dtype.kind == "O" and _all_real(a)):
         raise FieldTypeError(
             f"{what}: expected real numbers, got an array of dtype {a.dtype}"
             f"{_dtype_hint(a)}; convert it explicitly (np.real, np.nan_to_num) if you meant to"
         )
-    a = np.asarray(a, dtype=np.float64)
+    if a.dtype is not _F64 and a.dtype is not _F32:
+        a = np.asarray(a, dtype=np.float32 if a.dtype.type is np.float32 else np.float64)
     if a.ndim != ndim:
         raise ShapeError(f"{what}: expected an array of {ndim} axes, got shape {a.shape}")
     if a.flags.writeable:
         a = a.copy() if a is arr or a.base is not None else a
         a.flags.writeable = False
-    return a
+    return a  # pyright: ignore[reportReturnType]  # float32 too: Array names the default
 
 
 def _all_real(a: NDArray[Any]) -> bool:
@@ -228,7 +233,7 @@ class _Static:
     # --- numpy interop ---
 
     def __array__(self, dtype: Any = None, copy: bool | None = None) -> Array:
-        if dtype is None or np.dtype(dtype) == np.float64:
+        if dtype is None or np.dtype(dtype) == self.array.dtype:
             return self.array.copy() if copy else self.array
         return self.array.astype(dtype)
 
@@ -371,7 +376,13 @@ def _matmul(x: Any, y: Any) -> Any:
     ):
         raise mismatch("@", x, y)
     r = a @ b
-    return float(r) if r.ndim == 0 else _wrap_any(r)
+    return number(r) if r.ndim == 0 else _wrap_any(r)
+
+
+def number(r: Any) -> Any:
+    """A single number computed from arrays: a Python float, or a numpy float32 from float32
+    data (a Python float is a float64, the precision float32 data did not have)."""
+    return r if r.dtype is _F32 else float(r)
 
 
 def _raw(v: Any) -> Any:
@@ -402,11 +413,10 @@ def _wrap_any(arr: Any) -> Any:
 
 
 _set_array = _Static.__dict__["array"].__set__
-_F64 = np.dtype(np.float64)  # numpy's float64 dtype is a singleton: compared by identity
 
 
 class Vec(_Static, Generic[N], metaclass=_DimMeta):
-    """A vector of ``N`` float64 numbers, read-only.
+    """A vector of ``N`` float64 (or float32) numbers, read-only.
 
     Example:
         >>> from typedprop.linalg import Vec, vector
@@ -438,8 +448,9 @@ class Vec(_Static, Generic[N], metaclass=_DimMeta):
 
     @classmethod
     def _rewrap(cls, arr: Any) -> Vec[Any]:
-        """A fresh float array of one axis as a ``Vec`` (no copy, no checks)."""
-        if arr.dtype is not _F64:
+        """A fresh float array of one axis as a ``Vec`` (no copy, no checks; float64 unless
+        it is float32)."""
+        if arr.dtype is not _F64 and arr.dtype is not _F32:
             arr = arr.astype(np.float64)
         arr.setflags(write=False)
         v = object.__new__(Vec)
@@ -456,7 +467,7 @@ class Vec(_Static, Generic[N], metaclass=_DimMeta):
     def __getitem__(self, i: Any) -> Any:
         """An element (``v[i]``) is a float, a slice (``v[1:3]``) a ``Vec``."""
         r = self.array[i]
-        return _wrap_any(r.copy()) if isinstance(r, np.ndarray) else float(r)
+        return _wrap_any(r.copy()) if isinstance(r, np.ndarray) else number(r)
 
     def __add__(self, other: Vec[N] | float) -> Vec[N]:
         return self._binary(other, np.add, "+", False)  # type: ignore[no-any-return]
@@ -501,7 +512,7 @@ class Vec(_Static, Generic[N], metaclass=_DimMeta):
         if t is Vec:
             if other.array.shape != self.array.shape:
                 raise mismatch("@", self, other)
-            return float(self.array @ other.array)
+            return number(self.array @ other.array)
         if t is np.ndarray:
             return _matmul(self, other)
         return NotImplemented
@@ -513,7 +524,7 @@ class Vec(_Static, Generic[N], metaclass=_DimMeta):
 
 
 class Mat(_Static, Generic[M, N], metaclass=_DimMeta):
-    """An ``M`` by ``N`` matrix of float64 numbers, read-only.
+    """An ``M`` by ``N`` matrix of float64 (or float32) numbers, read-only.
 
     Example:
         >>> from typedprop.linalg import Mat, matrix, vector
@@ -548,8 +559,9 @@ class Mat(_Static, Generic[M, N], metaclass=_DimMeta):
 
     @classmethod
     def _rewrap(cls, arr: Any) -> Mat[Any, Any]:
-        """A fresh float array of two axes as a ``Mat`` (no copy, no checks)."""
-        if arr.dtype is not _F64:
+        """A fresh float array of two axes as a ``Mat`` (no copy, no checks; float64 unless
+        it is float32)."""
+        if arr.dtype is not _F64 and arr.dtype is not _F32:
             arr = arr.astype(np.float64)
         arr.setflags(write=False)
         m = object.__new__(Mat)
@@ -570,7 +582,7 @@ class Mat(_Static, Generic[M, N], metaclass=_DimMeta):
     def __getitem__(self, index: Any) -> Any:
         """A row (``m[i]``) is a ``Vec``, an element (``m[i, j]``) a float, a slice a ``Mat``."""
         r = self.array[index]
-        return _wrap_any(r.copy()) if isinstance(r, np.ndarray) else float(r)
+        return _wrap_any(r.copy()) if isinstance(r, np.ndarray) else number(r)
 
     def __add__(self, other: Mat[M, N] | Vec[N] | float) -> Mat[M, N]:
         return self._binary(other, np.add, "+", False)  # type: ignore[no-any-return]
@@ -631,24 +643,24 @@ class Mat(_Static, Generic[M, N], metaclass=_DimMeta):
 
 class _VecBackprop(classes.Backprop[Vec[Any]]):
     def zero(self, x: Vec[Any]) -> Vec[Any]:
-        return Vec._rewrap(np.zeros(x.array.shape))
+        return Vec._rewrap(np.zeros(x.array.shape, x.array.dtype))
 
     def add(self, x: Vec[Any], y: Vec[Any]) -> Vec[Any]:
         return x + y
 
     def one(self, x: Vec[Any]) -> Vec[Any]:
-        return Vec._rewrap(np.ones(x.array.shape))
+        return Vec._rewrap(np.ones(x.array.shape, x.array.dtype))
 
 
 class _MatBackprop(classes.Backprop[Mat[Any, Any]]):
     def zero(self, x: Mat[Any, Any]) -> Mat[Any, Any]:
-        return Mat._rewrap(np.zeros(x.array.shape))
+        return Mat._rewrap(np.zeros(x.array.shape, x.array.dtype))
 
     def add(self, x: Mat[Any, Any], y: Mat[Any, Any]) -> Mat[Any, Any]:
         return x + y
 
     def one(self, x: Mat[Any, Any]) -> Mat[Any, Any]:
-        return Mat._rewrap(np.ones(x.array.shape))
+        return Mat._rewrap(np.ones(x.array.shape, x.array.dtype))
 
 
 classes.register_backprop(Vec, _VecBackprop())
