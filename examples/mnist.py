@@ -301,8 +301,8 @@ def train(
             value, grad = backprop(partial(batch_loss, x=x, labels=labels), net)
             state, net = opt.step(state, net, grad)
             history.append(value)
-            if isinstance(bar, tqdm):
-                bar.set_postfix(loss=f"{value:.4f}", refresh=False)
+            if isinstance(bar, tqdm):  # drawn at tqdm's next redraw, and at once the first time
+                bar.set_postfix(loss=f"{value:.4f}", refresh=len(history) == 1)
         accuracy = float(np.mean(predict(net, x_test_m) == y_test))
         print(f"epoch {epoch}: test accuracy {accuracy:.2%}", flush=True)
     return net, history, accuracy
