@@ -327,8 +327,8 @@ def _mixed_vjp(rule: Any, g: Any, x: Any, y: Any, arg: Any) -> Any:
 
 
 def _matmul_vjp_x(g: Any, ans: Any, x: Any, y: Any) -> Any:
-    tx = type(x)
-    if (tx is not type(y) or tx is BVar) and _mixed(x, y):
+    tx, ty = type(x), type(y)  # only one side plain, or a BVar, can be mixed: look no further
+    if ((tx is np.ndarray) is not (ty is np.ndarray) or tx is BVar or ty is BVar) and _mixed(x, y):
         return _mixed_vjp(_matmul_vjp_x, g, x, y, x)
     nx, ny = _ndims(x, y)
     if ny == 1:
@@ -344,8 +344,8 @@ def _matmul_vjp_x(g: Any, ans: Any, x: Any, y: Any) -> Any:
 
 
 def _matmul_vjp_y(g: Any, ans: Any, x: Any, y: Any) -> Any:
-    tx = type(x)
-    if (tx is not type(y) or tx is BVar) and _mixed(x, y):
+    tx, ty = type(x), type(y)  # only one side plain, or a BVar, can be mixed: look no further
+    if ((tx is np.ndarray) is not (ty is np.ndarray) or tx is BVar or ty is BVar) and _mixed(x, y):
         return _mixed_vjp(_matmul_vjp_y, g, x, y, y)
     nx, ny = _ndims(x, y)
     if nx == 1:
