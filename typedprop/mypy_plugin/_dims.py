@@ -14,12 +14,10 @@ from collections.abc import Mapping
 
 from mypy.type_visitor import TypeQuery, TypeTranslator
 from mypy.types import (
-    AnyType,
     Instance,
     LiteralType,
     Type,
     TypeAliasType,
-    TypeOfAny,
     TypeVarId,
     TypeVarType,
     get_proper_type,
@@ -154,10 +152,6 @@ def normalize(t: Type, int_type: Instance) -> Type:
     if not has_sum(t):
         return t
     return t.accept(_Normalize(int_type, None))
-
-
-def any_dim() -> Type:
-    return AnyType(TypeOfAny.special_form)
 
 
 class _Variables(TypeQuery[dict[TypeVarId, TypeVarType]]):
