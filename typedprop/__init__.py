@@ -32,6 +32,8 @@ from typedprop.classes import add as add
 from typedprop.classes import one as one
 from typedprop.classes import register_backprop as register_backprop
 from typedprop.classes import zero as zero
+from typedprop.compiled import compile_eval as compile_eval
+from typedprop.compiled import compile_grad as compile_grad
 from typedprop.errors import CheckpointError as CheckpointError
 from typedprop.errors import DegenerateError as DegenerateError
 from typedprop.errors import EscapedBVarError as EscapedBVarError
@@ -44,6 +46,7 @@ from typedprop.errors import NonScalarOutputError as NonScalarOutputError
 from typedprop.errors import PullbackError as PullbackError
 from typedprop.errors import ShapeError as ShapeError
 from typedprop.errors import SingularMatrixError as SingularMatrixError
+from typedprop.errors import TraceError as TraceError
 from typedprop.errors import TypedpropError as TypedpropError
 from typedprop.lens import Lens as Lens
 from typedprop.lens import Prism as Prism
@@ -103,6 +106,7 @@ __all__ = [
     "ShapeError",
     "SingularMatrixError",
     "Split",
+    "TraceError",
     "Traversal",
     "TypedpropError",
     "add",
@@ -116,6 +120,8 @@ __all__ = [
     "backprop_with_n",
     "coerce_var",
     "collect_var",
+    "compile_eval",
+    "compile_grad",
     "compose_op",
     "count_params",
     "eval_bp",

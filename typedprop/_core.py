@@ -67,6 +67,12 @@ class _Tape:
         self.recording = recording
         self.thread = threading.get_ident()  # calls nest only within one thread
 
+    # --- compiled mode (typedprop.compiled): a trace's tape overrides these two ---
+    tracing = False  # a class attribute: ordinary tapes pay nothing for it
+
+    def value_read(self, what: str) -> None:
+        """A traced value decided ``what`` (a branch, an index): a trace refuses it."""
+
 
 _CONST = _Tape(recording=False)
 _CONST.id = 0  # older than every call's tape: a constant never owns an operation it shares
@@ -269,6 +275,8 @@ class BVar(Generic[T_co]):
 
     def __getitem__(self, key: Any) -> BVar[Any]:
         while type(key) is BVar:  # an index carries no gradient
+            if key._tape.tracing:
+                _traced_read(key, None, "an index taken from a traced value")
             key = key.value
         return _bv2(_arith.GETITEM, self, key)
 
@@ -361,26 +369,40 @@ class BVar(Generic[T_co]):
     # --- comparisons: values only, no gradient ---
 
     def __lt__(self, other: object) -> Any:
+        if self._tape.tracing or (type(other) is BVar and other._tape.tracing):
+            _traced_read(self, other, "a comparison (<)")
         return deep_value(self) < deep_value(other)
 
     def __le__(self, other: object) -> Any:
+        if self._tape.tracing or (type(other) is BVar and other._tape.tracing):
+            _traced_read(self, other, "a comparison (<=)")
         return deep_value(self) <= deep_value(other)
 
     def __gt__(self, other: object) -> Any:
+        if self._tape.tracing or (type(other) is BVar and other._tape.tracing):
+            _traced_read(self, other, "a comparison (>)")
         return deep_value(self) > deep_value(other)
 
     def __ge__(self, other: object) -> Any:
+        if self._tape.tracing or (type(other) is BVar and other._tape.tracing):
+            _traced_read(self, other, "a comparison (>=)")
         return deep_value(self) >= deep_value(other)
 
     def __eq__(self, other: object) -> Any:
+        if self._tape.tracing or (type(other) is BVar and other._tape.tracing):
+            _traced_read(self, other, "a comparison (==)")
         return deep_value(self) == deep_value(other)
 
     def __ne__(self, other: object) -> Any:
+        if self._tape.tracing or (type(other) is BVar and other._tape.tracing):
+            _traced_read(self, other, "a comparison (!=)")
         return deep_value(self) != deep_value(other)
 
     __hash__ = None  # type: ignore[assignment]  # equality compares values
 
     def __bool__(self) -> bool:
+        if self._tape.tracing:
+            _traced_read(self, None, "bool() (an if, while, and, or, not)")
         return bool(deep_value(self))
 
     if not TYPE_CHECKING:  # a run-time message only: checkers keep reporting unknown names
@@ -397,6 +419,14 @@ class BVar(Generic[T_co]):
                     f".{name} (or split_bv(x).{name})"
                 )
             raise AttributeError(f"'BVar' object has no attribute {name!r}")
+
+
+def _traced_read(x: Any, y: Any, what: str) -> None:
+    """Tell the compile trace (``typedprop.compiled``) that owns ``x`` or ``y`` that a traced
+    value decided ``what``; only reached while tracing, so ordinary calls never pay for it."""
+    for v in (x, y):
+        if type(v) is BVar and v._tape.tracing:
+            v._tape.value_read(what)
 
 
 def deep_value(x: Any) -> Any:

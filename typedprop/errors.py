@@ -20,6 +20,7 @@ __all__ = [
     "PullbackError",
     "ShapeError",
     "SingularMatrixError",
+    "TraceError",
     "TypedpropError",
 ]
 
@@ -76,3 +77,9 @@ class SingularMatrixError(TypedpropError, ValueError):
 class DegenerateError(TypedpropError, ValueError):
     """Equal eigenvalues or singular values (or a zero one), where the vectors of a
     decomposition, and so the gradient through them, are not determined."""
+
+
+class TraceError(TypedpropError, TypeError):
+    """``compile_grad``/``compile_eval`` met what a replay of its trace could not repeat: a
+    branch or index decided by a traced value, a value read out of a ``BVar`` into a
+    constant, or a ``BVar`` of an enclosing call (a nested derivative)."""

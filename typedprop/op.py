@@ -628,11 +628,22 @@ def no_grad(f: Callable[..., B], *, strict: bool = False) -> Callable[..., BVar[
         return _strict_no_grad(f, name)
 
     def stopped(*args: Any) -> BVar[B]:
+        if any(type(a) is BVar and a._tape.tracing for a in args):
+            return _traced_no_grad(f, name, args)
         return BVar(f(*(deep_value(a) for a in args)), _CONST)
 
     stopped.__name__ = name
     stopped.__doc__ = f.__doc__
     return stopped
+
+
+def _traced_no_grad(f: Callable[..., B], name: str, args: Sequence[Any]) -> BVar[B]:
+    """``no_grad(f)`` inside a compile trace (``typedprop.compiled``): a node with no gradient,
+    so that the replay computes ``f`` from each call's values instead of the first call's."""
+    fwd: Callable[..., Any] = f
+    op = Op(f"no_grad({name})", len(args), fwd=fwd, vjps=(None,) * len(args))
+    out: BVar[B] = _apply_n(op, args)
+    return out
 
 
 def _strict_no_grad(f: Callable[..., B], name: str) -> Callable[..., BVar[B]]:

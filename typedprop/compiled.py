@@ -1,0 +1,728 @@
+"""Compiled gradients: trace a function once per input signature, then replay its numpy work.
+
+``compile_grad(f)`` is ``grad_bp_n(f, ...)`` made cheaper for a function called many times on
+inputs of one shape (a training step). The first call for a signature (the inputs' structure,
+types, shapes and dtypes, and the values of their static parts) runs ``f`` on a tape, as
+``grad_bp_n`` does, and turns what the tape recorded into one straight-line Python function:
+each recorded operation's forward computation in order, then each derivative rule of the reverse
+sweep, then the gradients made into the inputs' types. Later calls with that signature run this
+function on the new inputs: no ``BVar``, no tape, no dispatch, no Python of ``f`` at all.
+
+So a replay is only right if ``f`` would have recorded the same operations on the new inputs.
+The trace refuses (``TraceError``) what it can see would not: a branch, comparison or index
+decided by a traced value, a value read out of a ``BVar`` and fed back as a constant, and a
+``BVar`` of an enclosing call (a nested derivative). What it cannot see is documented in
+``docs/compiled.md``: everything ``f`` closes over is a constant of the trace.
+"""
+
+from __future__ import annotations
+
+import linecache
+import operator
+import os
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
+
+import attrs
+import numpy as np
+
+from typedprop import _arith, classes
+from typedprop._core import (
+    _CONST,
+    BVar,
+    _apply1,
+    _apply2,
+    _apply_n,
+    _Partial,
+    _Tape,
+    _user_grads,
+    accumulate,
+    backward,
+    materialize,
+)
+from typedprop._runners import (
+    _arrays,
+    _collect_if_vars,
+    _root,
+    _Run,
+    _unaliased,
+    eval_bp_n,
+    grad_bp_n,
+)
+from typedprop.errors import TraceError
+
+__all__ = ["CompiledEval", "CompiledGrad", "compile_eval", "compile_grad"]
+
+A = TypeVar("A")
+B = TypeVar("B")
+C = TypeVar("C")
+R = TypeVar("R")
+R_co = TypeVar("R_co", covariant=True)
+
+MAX_TRACES = 8  # signatures kept per compiled function; the oldest trace goes first
+
+_PKG = os.path.dirname(os.path.abspath(__file__)) + os.sep
+
+
+# --- the signature of a call: what a replay needs to be the same ---
+
+
+def _signature(xs: tuple[Any, ...]) -> tuple[Any, ...]:
+    """The cache key of a call: structure, types, shapes and dtypes of the inputs, and the
+    values of what is not differentiated (ints, strings, static fields)."""
+    key = []
+    for x in xs:
+        if type(x) is np.ndarray:
+            key.append((x.shape, x.dtype))
+        else:
+            key.append(_sig(x))
+    return tuple(key)
+
+
+def _sig(x: Any) -> Any:
+    t = type(x)
+    if t is np.ndarray:
+        return (x.shape, x.dtype)
+    if t is float or t is complex:
+        return t
+    if t is BVar:
+        raise TraceError(
+            "a compiled function was called with a BVar: compile_grad and compile_eval do not "
+            "nest inside grad_bp/backprop or another trace (a higher-order derivative). Call "
+            "the function with plain values, or use grad_bp_n for nested derivatives"
+        )
+    if hasattr(t, "_rewrap"):  # Vec, Mat
+        a = x.array
+        return (t, a.shape, a.dtype)
+    if t is tuple or t is list:
+        return (t, tuple([_sig(e) for e in x]))
+    if t is dict:
+        return (t, tuple([(k, _sig(v)) for k, v in x.items()]))
+    if isinstance(x, np.generic):
+        return t if x.dtype.kind in "fc" else (t, x)
+    fields = _record_fields(t)
+    if fields is not None:
+        diff, statics = fields
+        return (
+            t,
+            tuple([_sig(getattr(x, n)) for n in diff]),
+            tuple([_static(getattr(x, n)) for n in statics]),
+        )
+    if t is int or t is bool or t is str or x is None:
+        return (t, x)
+    try:
+        parts = classes.instance_for(x).children(x)
+    except TypeError:
+        parts = None
+    if parts is None:
+        return (t, _static(x))
+    return (t, tuple([_sig(p) for p in parts]))
+
+
+def _static(v: Any) -> Any:
+    """A value a trace bakes in, as a key: itself if it can be one, else its identity."""
+    try:
+        hash(v)
+    except TypeError:
+        return ("id", id(v))
+    return (type(v), v)
+
+
+_FIELDS: dict[type, tuple[tuple[str, ...], tuple[str, ...]] | None] = {}
+
+
+def _record_fields(t: type) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """A record class's differentiable and static field names (``None``: not a record)."""
+    try:
+        return _FIELDS[t]
+    except KeyError:
+        pass
+    found: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+    if attrs.has(t):
+        fields = attrs.fields(t)
+        statics = tuple(f.name for f in fields if f.metadata.get("typedprop.static"))
+        found = (tuple(f.name for f in fields if f.name not in statics), statics)
+    _FIELDS[t] = found
+    return found
+
+
+# --- tracing: a tape that watches for what a replay could not repeat ---
+
+
+def _where(frame: Any) -> str:
+    """The first frame outside typedprop, as ``file:line: code``."""
+    while frame is not None:
+        code = frame.f_code
+        if not code.co_filename.startswith(_PKG):
+            line = linecache.getline(code.co_filename, frame.f_lineno).strip()
+            return f"{code.co_filename}:{frame.f_lineno}" + (f": {line}" if line else "")
+        frame = frame.f_back
+    return "an unknown place"
+
+
+class _TraceTape(_Tape):
+    """The tape of a trace: a traced value deciding anything makes the trace refuse."""
+
+    __slots__ = ("refused",)
+    tracing = True
+
+    def __init__(self) -> None:
+        super().__init__(recording=True)
+        self.refused: str | None = None
+
+    def value_read(self, what: str) -> None:
+        message = (
+            f"{what} at {_where(sys._getframe(1))} depends on the value of a traced BVar: a "
+            f"replay would repeat the first call's decision whatever the new values are. Write "
+            f"it with typedprop operations (functions.maximum, relu, where-style masks made "
+            f"with no_grad), or run such calls eagerly: compile_grad(f, fallback=True) or "
+            f"grad_bp_n"
+        )
+        if self.refused is None:
+            self.refused = message  # kept, in case f catches the exception
+        raise TraceError(message)
+
+
+class _TraceNodes(list[Any]):
+    """A trace tape's node list: records where each node was made, and refuses a node
+    recorded from inside another tape's operation or reverse sweep (a nested derivative)."""
+
+    def __init__(self, n: int) -> None:
+        super().__init__([None] * n)
+        self.where: list[str] = [""] * n
+
+    def append(self, node: Any) -> None:
+        frame: Any = sys._getframe(2)  # above the _apply that records this node
+        where = None
+        while frame is not None and frame.f_code is not _RUN_CODE:
+            code = frame.f_code
+            if code in _ENGINE_CODES:
+                raise TraceError(
+                    f"{node[0].name!r} at {_where(frame)} was applied to a BVar of the traced "
+                    f"call from inside another grad_bp/backprop/eval_bp call (a nested "
+                    f"derivative): compile_grad does not trace those. Use grad_bp_n for "
+                    f"higher-order derivatives"
+                )
+            if where is None and not code.co_filename.startswith(_PKG):
+                where = _where(frame)
+            frame = frame.f_back
+        self.where.append(where or "an unknown place")
+        super().append(node)
+
+
+_ENGINE_CODES = frozenset(
+    {_apply1.__code__, _apply2.__code__, _apply_n.__code__, backward.__code__}
+)
+
+
+def _run(f: Callable[..., Any], args: list[Any]) -> Any:
+    """Call ``f`` on the traced inputs (the frame the node checks stop at)."""
+    out = f(*args)
+    if type(out) is not BVar and isinstance(out, tuple | list | dict):
+        out = _collect_if_vars(out)
+    return out
+
+
+_RUN_CODE = _run.__code__
+
+
+class _Trace:
+    """One run of ``f`` on a trace tape, checked for what a replay could not repeat."""
+
+    def __init__(self, f: Callable[..., Any], xs: tuple[Any, ...], who: str) -> None:
+        tape = _TraceTape()
+        tape.nodes = _TraceNodes(len(xs))
+        args = [BVar(x, tape, i) for i, x in enumerate(xs)]
+        try:
+            out = _run(f, args)
+        finally:
+            tape.active = False
+        if tape.refused is not None:
+            raise TraceError(tape.refused)
+        self.who = who
+        self.tape = tape
+        self.xs = xs
+        self.out = out
+        self.run = _Run.__new__(_Run)  # the runners' own output checks and seeds
+        self.run.tape, self.run.inputs, self.run.out = tape, xs, out
+        self._check()
+
+    def _check(self) -> None:
+        """Refuse BVars of enclosing calls and constants that are traced values."""
+        out = self.out
+        if type(out) is BVar and out._tape is not self.tape and out._tape is not _CONST:
+            raise TraceError(
+                f"{self.who}: the function returned a BVar of an enclosing grad_bp/backprop "
+                f"call; compiled functions do not nest in other derivatives"
+            )
+        traced: set[int] = set()
+        found: list[Any] = []
+        _arrays(self.xs, found)
+        nodes = cast(_TraceNodes, self.tape.nodes)
+        n = len(self.xs)
+        for node in nodes[n:]:
+            _arrays(node[1], found)
+        traced = {id(_root(a)) for a in found}
+        for i in range(n, len(nodes)):
+            op, _, vals, parents, _ = nodes[i]
+            for k, (v, p) in enumerate(zip(vals, parents, strict=True)):
+                if p >= 0:
+                    continue
+                if type(v) is BVar:
+                    raise TraceError(
+                        f"{self.who}: {op.name!r} at {nodes.where[i]} was given a BVar of an "
+                        f"enclosing grad_bp/backprop call (closed over, or passed in a "
+                        f"container): compiled functions do not nest in other derivatives"
+                    )
+                consts: list[Any] = []
+                _arrays(v, consts)
+                if any(id(_root(c)) in traced for c in consts):
+                    raise TraceError(
+                        f"{self.who}: argument {k} of {op.name!r} at {nodes.where[i]} is a "
+                        f"constant that holds the value of a traced input or intermediate "
+                        f"(read with .value): a replay would use the first call's value. Pass "
+                        f"the BVar itself, or no_grad(fn)(bvar) to stop its gradient"
+                    )
+
+
+# --- code generation ---
+
+_INFIX = {
+    operator.add: "+",
+    operator.sub: "-",
+    operator.mul: "*",
+    operator.truediv: "/",
+    operator.matmul: "@",
+}
+# vjps that hand the output's gradient on as it is whenever they did so in the trace: it is
+# decided by types and shapes only (unbroadcast of a gradient already of its argument's shape)
+_PASS_ON = {
+    (_arith.ADD, 0),
+    (_arith.ADD, 1),
+    (_arith.SUB, 0),
+    (_arith.BP_ADD, 0),
+    (_arith.BP_ADD, 1),
+}
+
+
+class _Writer:
+    """The source of a replay function and the constants it refers to."""
+
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+        self.names: dict[str, Any] = {}
+        self.ids: dict[int, str] = {}
+
+    def const(self, prefix: str, value: Any) -> str:
+        """A name for ``value`` in the replay's namespace (one name per object)."""
+        name = self.ids.get(id(value))
+        if name is None:
+            name = f"{prefix}{len(self.names)}"
+            self.names[name] = value
+            self.ids[id(value)] = name
+        return name
+
+    def emit(self, line: str) -> None:
+        self.lines.append("    " + line)
+
+    def build(self, n: int, title: str) -> Callable[..., Any]:
+        params = ", ".join(f"v{i}" for i in range(n))
+        src = f"def replay({params}):\n" + "\n".join(self.lines) + "\n"
+        namespace = dict(self.names)
+        exec(compile(src, f"<{title}>", "exec"), namespace)
+        fn: Callable[..., Any] = namespace["replay"]
+        fn.__doc__ = src  # the generated code, for whoever wants to read it
+        return fn
+
+
+def _ancestors(nodes: list[Any], out: int, n: int) -> list[bool]:
+    """Which tape entries the output depends on (the rest need not be replayed)."""
+    need = [False] * len(nodes)
+    need[out] = True
+    for i in range(out, n - 1, -1):
+        if need[i]:
+            for p in nodes[i][3]:
+                if p >= 0:
+                    need[p] = True
+    return need
+
+
+def _forward(w: _Writer, nodes: list[Any], need: list[bool], n: int, upto: int) -> None:
+    """The recorded forward computations, in order, of the entries the output needs."""
+    for i in range(n, upto + 1):
+        if not need[i]:
+            continue
+        op, _, vals, parents, _ = nodes[i]
+        args = [f"v{p}" if p >= 0 else w.const("c", v) for v, p in zip(vals, parents, strict=True)]
+        infix = next((sym for fn, sym in _INFIX.items() if fn is op.fwd), None)
+        if op.pull is not None:
+            w.emit(f"v{i}, pb{i} = {w.const('P', op.pull)}({', '.join(args)})")
+        elif infix is not None and len(args) == 2:
+            w.emit(f"v{i} = {args[0]} {infix} {args[1]}")
+        elif op.fwd is operator.neg:
+            w.emit(f"v{i} = -{args[0]}")
+        elif op.fwd is operator.getitem:
+            w.emit(f"v{i} = {args[0]}[{args[1]}]")
+        else:
+            w.emit(f"v{i} = {w.const('F', op.fwd)}({', '.join(args)})")
+
+
+def _arg_names(w: _Writer, vals: tuple[Any, ...], parents: tuple[int, ...]) -> str:
+    return ", ".join(
+        f"v{p}" if p >= 0 else w.const("c", v) for v, p in zip(vals, parents, strict=True)
+    )
+
+
+def _sweep(w: _Writer, nodes: list[Any], out: int, seed: Any, n: int) -> list[Any]:
+    """The reverse sweep of ``typedprop._core.backward``, run on the trace's values (its result
+    is the first call's answer) while writing the same steps as code for the replay."""
+    grads: list[Any] = [None] * (out + 1)
+    grads[out] = seed
+    for i in range(out, n - 1, -1):
+        g = grads[i]
+        if g is None:
+            continue
+        op, ans, vals, parents, pb = nodes[i]
+        if type(g) is _Partial and not op.sparse:
+            g = g.full()
+            w.emit(f"g{i} = g{i}.full()")
+        args = _arg_names(w, vals, parents)
+        if pb is None:
+            vjps = op.vjps
+            for k, p in enumerate(parents):
+                if p < 0 or vjps[k] is None:
+                    continue
+                gk = vjps[k](g, ans, *vals)
+                if gk is g and (op, k) in _PASS_ON:
+                    src = f"g{i}"
+                else:
+                    w.emit(f"t = {w.const('J', vjps[k])}(g{i}, v{i}, {args})")
+                    src = "t"
+                if gk is None:
+                    w.emit(f"if t is not None: raise {w.const('E', _diverged)}({op.name!r})")
+                    continue
+                grads[p] = _accumulate(w, grads[p], gk, p, src)
+        else:
+            gs = _user_grads(op, pb(g), vals)
+            w.emit(f"t = (pb{i}(g{i}),)" if op.bare else f"t = pb{i}(g{i})")
+            for k, p in enumerate(parents):
+                gk = gs[k]
+                if p < 0 or gk is None:
+                    continue
+                grads[p] = _accumulate(w, grads[p], gk, p, f"t[{k}]")
+    return grads[:n] + [None] * max(0, n - len(grads))
+
+
+def _accumulate(w: _Writer, cur: Any, gk: Any, p: int, src: str) -> Any:
+    """``accumulate`` as the eager sweep does it, with the same step written for the replay."""
+    if cur is None:
+        w.emit(f"g{p} = {src}")
+        return gk
+    ta, tb = type(cur), type(gk)
+    if (ta is np.ndarray or ta is float) and tb is not _Partial:
+        w.emit(f"g{p} = g{p} + {src}")
+    else:
+        w.emit(f"g{p} = {w.const('A', accumulate)}(g{p}, {src})")
+    return accumulate(cur, gk)
+
+
+def _diverged(name: str) -> Exception:
+    return TraceError(
+        f"the derivative rule of {name!r} gave a gradient in a replay where it gave none when "
+        f"traced: its rule depends on values, which a compiled function cannot follow; use "
+        f"grad_bp_n for this function"
+    )
+
+
+def _finish(
+    w: _Writer, trace: _Trace, found: list[Any], seed: Any, fresh_seed: bool, n: int
+) -> tuple[Any, ...]:
+    """The inputs' gradients in their types, as ``_Run.grads`` makes them, also as code."""
+    results = []
+    names = []
+    for i, (x, g) in enumerate(zip(trace.xs, found, strict=True)):
+        if g is None:
+            w.emit(f"r{i} = {w.const('Z', classes.zero)}(v{i})")
+            results.append(classes.zero(x))
+        elif type(g) is type(x) is np.ndarray and g.dtype.kind != "c":
+            w.emit(f"r{i} = g{i}")
+            results.append(g)
+        else:
+            w.emit(f"r{i} = {w.const('M', materialize)}(g{i}, v{i})")
+            results.append(materialize(g, x))
+        names.append(f"r{i}")
+    inputs = "(" + "".join(f"v{i}, " for i in range(n)) + ")"
+    s = "s" if fresh_seed else w.const("S", seed)
+    grads = "(" + "".join(f"{r}, " for r in names) + ")"
+    w.emit(f"grads = {w.const('U', _unaliased)}({grads}, ({inputs}, {s}))")
+    return _unaliased(tuple(results), (trace.xs, seed))
+
+
+# --- the compiled objects ---
+
+
+class _Eager:
+    """A signature whose trace was refused, run eagerly (``fallback=True``)."""
+
+    __slots__ = ("reason",)
+
+    def __init__(self, reason: str) -> None:
+        self.reason = reason
+
+
+class _Cache:
+    """Replays by signature, at most ``bound`` of them, the oldest dropped first."""
+
+    def __init__(self, bound: int) -> None:
+        if bound < 1:
+            raise ValueError(f"max_traces must be at least 1, got {bound}")
+        self.bound = bound
+        self.entries: dict[tuple[Any, ...], Any] = {}
+        self.traces = 0
+
+    def put(self, key: tuple[Any, ...], entry: Any) -> None:
+        entries = self.entries
+        if len(entries) >= self.bound:
+            del entries[next(iter(entries))]
+        entries[key] = entry
+        self.traces += 1
+
+
+class CompiledGrad(Generic[R]):
+    """``grad_bp_n(f, *xs)`` and ``backprop_n(f, *xs)`` by replay of a trace per signature.
+
+    ``traces`` counts the traces made so far; ``clear()`` drops them (after changing what ``f``
+    closes over, say).
+    """
+
+    def __init__(self, f: Callable[..., BVar[R]], fallback: bool, max_traces: int) -> None:
+        self.f = f
+        self.fallback = fallback
+        self._cache = _Cache(max_traces)
+        self.__wrapped__ = f
+        self.__name__ = getattr(f, "__name__", "f")
+        self.__doc__ = getattr(f, "__doc__", None)
+
+    @property
+    def traces(self) -> int:
+        """How many times ``f`` has been traced (one per new signature, and after ``clear``)."""
+        return self._cache.traces
+
+    def clear(self) -> None:
+        """Forget every trace: the next call of each signature traces ``f`` again."""
+        self._cache.entries.clear()
+
+    def __call__(self, *xs: Any) -> tuple[Any, ...]:
+        entry = self._cache.entries.get(_signature(xs))
+        if entry is None:
+            return self._trace(xs)[1]
+        if type(entry) is _Eager:
+            return grad_bp_n(self.f, *xs)
+        grads: tuple[Any, ...] = entry(*xs)[1]
+        return grads
+
+    def value_and_grad(self, *xs: Any) -> tuple[R, tuple[Any, ...]]:
+        """``backprop_n(f, *xs)``: the value of ``f`` and the gradients."""
+        entry = self._cache.entries.get(_signature(xs))
+        if entry is None:
+            return self._trace(xs)
+        if type(entry) is _Eager:
+            from typedprop._runners import backprop_n
+
+            return backprop_n(self.f, *xs)
+        result: tuple[R, tuple[Any, ...]] = entry(*xs)
+        return result
+
+    def _trace(self, xs: tuple[Any, ...]) -> tuple[R, tuple[Any, ...]]:
+        """Trace ``f`` at ``xs``, keep its replay, and answer this call as ``backprop_n``."""
+        key = _signature(xs)
+        try:
+            trace = _Trace(self.f, xs, "compile_grad")
+        except TraceError as e:
+            if not self.fallback:
+                raise
+            self._cache.put(key, _Eager(str(e)))
+            from typedprop._runners import backprop_n
+
+            return backprop_n(self.f, *xs)
+        run = trace.run
+        seed = run.scalar_seed("compile_grad")
+        value = run.value()
+        n = len(xs)
+        out = run.out_index()
+        w = _Writer()
+        if out < 0:  # the output ignores the inputs: nothing worth replaying
+            self._cache.put(key, _Eager("the output does not depend on the inputs"))
+            return value, run.grads(seed, free=True)
+        nodes = trace.tape.nodes
+        _forward(w, nodes, _ancestors(nodes, out, n), n, out)
+        fresh = type(seed) is not float and type(seed) is not np.float64
+        if fresh:
+            w.emit(f"s = {w.const('O', classes.one)}(v{out})")
+        w.emit(f"g{out} = {'s' if fresh else w.const('S', seed)}")
+        found = _sweep(w, nodes, out, seed, n)
+        grads = _finish(w, trace, found, seed, fresh, n)
+        w.emit(f"return v{out}, grads")
+        self._cache.put(key, w.build(n, f"compile_grad {self.__name__}"))
+        return value, grads
+
+
+class CompiledEval(Generic[R]):
+    """``eval_bp_n(f, *xs)`` by replay of a trace per signature (the forward pass only)."""
+
+    def __init__(self, f: Callable[..., BVar[R]], fallback: bool, max_traces: int) -> None:
+        self.f = f
+        self.fallback = fallback
+        self._cache = _Cache(max_traces)
+        self.__wrapped__ = f
+        self.__name__ = getattr(f, "__name__", "f")
+        self.__doc__ = getattr(f, "__doc__", None)
+
+    @property
+    def traces(self) -> int:
+        """How many times ``f`` has been traced."""
+        return self._cache.traces
+
+    def clear(self) -> None:
+        """Forget every trace."""
+        self._cache.entries.clear()
+
+    def __call__(self, *xs: Any) -> R:
+        key = _signature(xs)
+        entry = self._cache.entries.get(key)
+        if entry is None:
+            try:
+                trace = _Trace(self.f, xs, "compile_eval")
+            except TraceError as e:
+                if not self.fallback:
+                    raise
+                self._cache.put(key, _Eager(str(e)))
+                return eval_bp_n(self.f, *xs)
+            value: R = trace.run.value()
+            out = trace.run.out_index()
+            if out < 0:
+                self._cache.put(key, _Eager("the output does not depend on the inputs"))
+                return value
+            w = _Writer()
+            nodes = trace.tape.nodes
+            _forward(w, nodes, _ancestors(nodes, out, len(xs)), len(xs), out)
+            w.emit(f"return v{out}")
+            self._cache.put(key, w.build(len(xs), f"compile_eval {self.__name__}"))
+            return value
+        if type(entry) is _Eager:
+            return eval_bp_n(self.f, *xs)
+        result: R = entry(*xs)
+        return result
+
+
+if TYPE_CHECKING:
+    from typing import Protocol
+
+    class CompiledGrad1(Protocol[A, R_co]):
+        """``compile_grad`` of a function of one input."""
+
+        traces: int
+
+        def __call__(self, x: A, /) -> tuple[A]: ...
+        def value_and_grad(self, x: A, /) -> tuple[R_co, tuple[A]]: ...
+        def clear(self) -> None: ...
+
+    class CompiledGrad2(Protocol[A, B, R_co]):
+        """``compile_grad`` of a function of two inputs."""
+
+        traces: int
+
+        def __call__(self, x: A, y: B, /) -> tuple[A, B]: ...
+        def value_and_grad(self, x: A, y: B, /) -> tuple[R_co, tuple[A, B]]: ...
+        def clear(self) -> None: ...
+
+    class CompiledGrad3(Protocol[A, B, C, R_co]):
+        """``compile_grad`` of a function of three inputs."""
+
+        traces: int
+
+        def __call__(self, x: A, y: B, z: C, /) -> tuple[A, B, C]: ...
+        def value_and_grad(self, x: A, y: B, z: C, /) -> tuple[R_co, tuple[A, B, C]]: ...
+        def clear(self) -> None: ...
+
+
+@overload
+def compile_grad(
+    f: Callable[[BVar[A]], BVar[R]], *, fallback: bool = False, max_traces: int = MAX_TRACES
+) -> CompiledGrad1[A, R]: ...
+@overload
+def compile_grad(
+    f: Callable[[BVar[A], BVar[B]], BVar[R]],
+    *,
+    fallback: bool = False,
+    max_traces: int = MAX_TRACES,
+) -> CompiledGrad2[A, B, R]: ...
+@overload
+def compile_grad(
+    f: Callable[[BVar[A], BVar[B], BVar[C]], BVar[R]],
+    *,
+    fallback: bool = False,
+    max_traces: int = MAX_TRACES,
+) -> CompiledGrad3[A, B, C, R]: ...
+@overload
+def compile_grad(
+    f: Callable[..., BVar[R]], *, fallback: bool = False, max_traces: int = MAX_TRACES
+) -> CompiledGrad[R]: ...
+def compile_grad(
+    f: Callable[..., Any], *, fallback: bool = False, max_traces: int = MAX_TRACES
+) -> Any:
+    """``grad_bp_n(f, ...)``, traced once per input signature and replayed after that.
+
+    ``cg = compile_grad(f)``; ``cg(*xs)`` equals ``grad_bp_n(f, *xs)`` and
+    ``cg.value_and_grad(*xs)`` equals ``backprop_n(f, *xs)``. The first call with a new
+    signature (the inputs' structure, types, shapes and dtypes, and the values of their static
+    parts) runs ``f`` on a tape and keeps a replay of it; later calls run only the recorded
+    numpy work. At most ``max_traces`` signatures are kept (the oldest is dropped).
+
+    Everything ``f`` closes over is a constant of the trace: pass what changes between calls
+    (data, targets) as arguments. A branch, comparison or index decided by a traced value
+    raises ``TraceError`` at the trace; with ``fallback=True`` that signature runs
+    ``grad_bp_n`` instead (``f`` runs again, eagerly, on every such call).
+
+    Example:
+        >>> import numpy as np
+        >>> from typedprop import compile_grad
+        >>> from typedprop.functions import sum_elements
+        >>> cg = compile_grad(lambda w, x: sum_elements((x @ w) ** 2.0))
+        >>> gw, gx = cg(np.ones((2, 1)), np.array([[1.0, 2.0]]))
+        >>> gw
+        array([[6.],
+               [12.]])
+    """
+    return CompiledGrad(f, fallback, max_traces)
+
+
+@overload
+def compile_eval(
+    f: Callable[[BVar[A]], BVar[R]], *, fallback: bool = False, max_traces: int = MAX_TRACES
+) -> Callable[[A], R]: ...
+@overload
+def compile_eval(
+    f: Callable[[BVar[A], BVar[B]], BVar[R]],
+    *,
+    fallback: bool = False,
+    max_traces: int = MAX_TRACES,
+) -> Callable[[A, B], R]: ...
+@overload
+def compile_eval(
+    f: Callable[..., BVar[R]], *, fallback: bool = False, max_traces: int = MAX_TRACES
+) -> CompiledEval[R]: ...
+def compile_eval(
+    f: Callable[..., Any], *, fallback: bool = False, max_traces: int = MAX_TRACES
+) -> Any:
+    """``eval_bp_n(f, ...)``, traced once per input signature and replayed after that (the
+    forward pass of ``compile_grad``, under the same rules).
+
+    Example:
+        >>> from typedprop import compile_eval
+        >>> ce = compile_eval(lambda x, y: x * y + 1.0)
+        >>> ce(2.0, 3.0), ce(4.0, 5.0)
+        (7.0, 21.0)
+    """
+    return CompiledEval(f, fallback, max_traces)
