@@ -1,0 +1,431 @@
+"""compile_grad / compile_eval: a replay equals the eager runners, and what a replay could not
+repeat is refused (or run eagerly with ``fallback=True``)."""
+
+from __future__ import annotations
+
+import importlib.util
+import itertools
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from numpy.typing import NDArray
+
+import typedprop as tp
+from typedprop import (
+    BVar,
+    Model,
+    TraceError,
+    auto,
+    backprop_n,
+    compile_eval,
+    compile_grad,
+    eval_bp_n,
+    grad_bp,
+    grad_bp_n,
+    no_grad,
+    sequence_var,
+)
+from typedprop._tree import tree_map
+from typedprop.functions import (
+    cross_entropy,
+    logistic,
+    relu,
+    softplus,
+    sum_elements,
+    tanh,
+)
+from typedprop.linalg import Mat, Vec, tr
+
+from .trees import same
+
+Array = NDArray[np.float64]
+ROOT = Path(__file__).resolve().parent.parent
+GOOD = sorted((ROOT / "tests" / "corpus" / "good").glob("*.py"))
+ACTIVATIONS: dict[str, Callable[[BVar[Any]], BVar[Any]]] = {
+    "logistic": logistic,
+    "tanh": tanh,
+    "relu": relu,
+    "softplus": softplus,
+}
+
+
+def _network(
+    sizes: list[int], batch: int, layout: str, act: str, seed: int
+) -> tuple[Callable[..., BVar[float]], Callable[[int], tuple[Array, ...]]]:
+    """A loss of a dense network's parameters and data, and a maker of its inputs (by seed)."""
+    f = ACTIVATIONS[act]
+
+    def loss(*args: BVar[Array]) -> BVar[float]:
+        *params, x, t = args
+        h: BVar[Array] = x
+        for k in range(0, len(params), 2):
+            w, b = params[k], params[k + 1]
+            z = w @ h + b if layout == "vector" else h @ w + b
+            h = f(z) if k + 2 < len(params) else z
+        return cross_entropy(h, t)
+
+    def inputs(s: int) -> tuple[Array, ...]:
+        rng = np.random.default_rng(seed * 1000 + s)
+        out: list[Array] = []
+        for n_in, n_out in itertools.pairwise(sizes):
+            shape = (n_out, n_in) if layout == "vector" else (n_in, n_out)
+            out += [rng.uniform(-0.5, 0.5, shape), rng.uniform(-0.5, 0.5, n_out)]
+        if layout == "vector":
+            x, t = rng.uniform(0, 1, sizes[0]), np.eye(sizes[-1])[rng.integers(sizes[-1])]
+        else:
+            x = rng.uniform(0, 1, (batch, sizes[0]))
+            t = np.eye(sizes[-1])[rng.integers(0, sizes[-1], batch)]
+        return (*out, x, t)
+
+    return loss, inputs
+
+
+@given(
+    sizes=st.lists(st.integers(1, 6), min_size=2, max_size=4),
+    batch=st.integers(1, 5),
+    layout=st.sampled_from(["vector", "row"]),
+    act=st.sampled_from(sorted(ACTIVATIONS)),
+    seed=st.integers(0, 10**6),
+)
+def test_random_networks_replay_as_eager(
+    sizes: list[int], batch: int, layout: str, act: str, seed: int
+) -> None:
+    loss, inputs = _network(sizes, batch, layout, act, seed)
+    cg = compile_grad(loss)
+    ce = compile_eval(loss)
+    for s in range(3):  # the trace, then two replays on new values
+        xs = inputs(s)
+        assert same(cg(*xs), grad_bp_n(loss, *xs))
+        assert same(cg.value_and_grad(*xs), backprop_n(loss, *xs))
+        assert same(ce(*xs), eval_bp_n(loss, *xs))
+    assert cg.traces == 1
+    assert ce.traces == 1
+
+
+class Net(Model):
+    """A record of Mat/Vec parameters, read through lenses."""
+
+    w1: Mat[Literal[4], Literal[3]]
+    b1: Vec[Literal[4]]
+    w2: Mat[Literal[2], Literal[4]]
+    b2: Vec[Literal[2]]
+
+
+def _net(rng: np.random.Generator) -> Net:
+    return Net(
+        w1=Mat[Literal[4], Literal[3]](rng.normal(size=(4, 3))),
+        b1=Vec[Literal[4]](rng.normal(size=4)),
+        w2=Mat[Literal[2], Literal[4]](rng.normal(size=(2, 4))),
+        b2=Vec[Literal[2]](rng.normal(size=2)),
+    )
+
+
+def _net_loss(net: BVar[Net], x: BVar[Mat[Any, Literal[3]]]) -> BVar[float]:
+    h = tanh(x @ tr(net ^ Net.w1) + (net ^ Net.b1))
+    y = h @ tr(net ^ Net.w2) + (net ^ Net.b2)
+    return sum_elements(y * y) + sum_elements(net ^ Net.b1) * 0.5
+
+
+@given(seed=st.integers(0, 10**6), batch=st.integers(1, 4))
+def test_records_of_mat_and_vec_replay_as_eager(seed: int, batch: int) -> None:
+    cg = compile_grad(_net_loss)
+    rng = np.random.default_rng(seed)
+    for _ in range(3):
+        net = _net(rng)
+        x = Mat[Any, Literal[3]](rng.normal(size=(batch, 3)))
+        got, want = cg(net, x), grad_bp_n(_net_loss, net, x)
+        assert type(got[0]) is Net and type(got[0].w1) is type(net.w1)
+        assert same(got, want)
+    assert cg.traces == 1
+
+
+def test_containers_floats_and_unused_inputs() -> None:
+    def f(p: BVar[tuple[Array, Array]], s: BVar[float], unused: BVar[Array]) -> BVar[float]:
+        a, b = sequence_var(p)
+        return sum_elements(a * b) * s + s * s
+
+    cg = compile_grad(f)
+    for k in range(3):
+        xs = ((np.arange(3.0) + k, np.ones(3) * k), 2.0 + k, np.zeros(2))
+        got = cg(*xs)
+        assert same(got, grad_bp_n(f, *xs))
+        assert type(got[1]) is float
+        assert same(got[2], np.zeros(2))
+
+
+def test_shared_gradients_are_separate_arrays() -> None:
+    def f(x: BVar[Array], y: BVar[Array]) -> BVar[float]:
+        return sum_elements(x + y)  # both get the same gradient array in the sweep
+
+    cg = compile_grad(f)
+    x, y = np.ones(3), np.ones(3)
+    cg(x, y)
+    gx, gy = cg(x, y)
+    assert not np.shares_memory(gx, gy)
+    gx *= 10.0
+    assert same(gy, np.ones(3))
+
+
+def test_returned_gradients_are_fresh_and_inputs_untouched() -> None:
+    loss, inputs = _network([3, 4, 2], 2, "row", "logistic", 0)
+    cg = compile_grad(loss)
+    xs = inputs(0)
+    kept = tuple(a.copy() for a in xs)
+    first = cg(*xs)
+    want = tuple(g.copy() for g in first)
+    for g in first:
+        g *= -7.0  # the user's to keep and change
+    second = cg(*xs)
+    assert same(second, want)
+    assert all(not np.shares_memory(a, b) for a, b in zip(first, second, strict=True))
+    _value, third = cg.value_and_grad(*xs)
+    assert same(third, want)
+    assert same(xs, kept)
+
+
+def test_output_is_an_input_or_ignores_them() -> None:
+    cg = compile_grad(lambda x, y: x)
+    assert same(cg(2.0, 3.0), (1.0, 0.0))
+    assert same(cg(5.0, 3.0), grad_bp_n(lambda x, y: x, 5.0, 3.0))
+    const = compile_grad(lambda x: auto(4.0))
+    assert same(const.value_and_grad(np.ones(2)), (4.0, (np.zeros(2),)))
+
+
+def test_new_shape_dtype_or_structure_traces_again_within_the_bound() -> None:
+    def f(x: BVar[Any]) -> BVar[float]:
+        return sum_elements(x * x)
+
+    cg = compile_grad(f, max_traces=2)
+    cg(np.ones(3))
+    cg(np.ones(3) * 2.0)
+    assert cg.traces == 1
+    assert same(cg(np.ones(4)), (np.full(4, 2.0),))
+    assert cg.traces == 2
+    assert same(cg(np.ones(3, np.float32)), (np.full(3, 2.0, np.float32),))
+    assert cg.traces == 3  # the bound is 2: the (3,) float64 trace was dropped
+    cg(np.ones(3))
+    assert cg.traces == 4
+    cg.clear()
+    cg(np.ones(3))
+    assert cg.traces == 5
+    with pytest.raises(ValueError, match="max_traces"):
+        compile_grad(f, max_traces=0)
+
+
+def test_ints_and_static_values_are_part_of_the_signature() -> None:
+    def f(x: BVar[Array], k: BVar[int]) -> BVar[float]:
+        return sum_elements(x * float(k.value))  # the int is baked in: it is in the key
+
+    cg = compile_grad(f)
+    assert same(cg(np.ones(2), 2)[0], np.full(2, 2.0))
+    assert same(cg(np.ones(2), 3)[0], np.full(2, 3.0))
+    assert cg.traces == 2
+
+
+def _branchy(x: BVar[float]) -> BVar[float]:
+    if x > 0.0:  # decided by the value
+        return x * 2.0
+    return x * 3.0
+
+
+def test_a_branch_on_a_traced_value_is_refused_with_the_users_line() -> None:
+    cg = compile_grad(_branchy)
+    with pytest.raises(TraceError, match=r"comparison \(>\) at .*test_compiled.py:\d+: if x > 0"):
+        cg(1.0)
+
+
+@pytest.mark.parametrize(
+    ("f", "xs"),
+    [
+        (lambda x: x * 2.0 if x else x, (1.0,)),
+        (lambda x: x * 2.0 if x == 1.0 else x, (1.0,)),
+        (lambda x: sum_elements(x * (x > 0.0)), (np.ones(2),)),
+        (lambda x, k: x[k] * 2.0, (np.ones(2), 1)),
+    ],
+    ids=["bool", "eq", "mask", "index"],
+)
+def test_every_value_read_it_can_see_is_refused(
+    f: Callable[..., Any], xs: tuple[Any, ...]
+) -> None:
+    with pytest.raises(TraceError, match="depends on the value of a traced BVar"):
+        compile_grad(f)(*xs)
+
+
+def test_a_refusal_caught_by_the_function_is_still_refused() -> None:
+    def f(x: BVar[float]) -> BVar[float]:
+        try:
+            big = bool(x > 0.0)
+        except TypeError:
+            big = True
+        return x * 2.0 if big else x
+
+    with pytest.raises(TraceError):
+        compile_grad(f)(1.0)
+
+
+def test_fallback_runs_refused_signatures_eagerly() -> None:
+    runs = []
+
+    def f(x: BVar[float]) -> BVar[float]:
+        runs.append(1)
+        return _branchy(x)
+
+    cg = compile_grad(f, fallback=True)
+    assert cg(1.0) == (2.0,)
+    assert cg(-1.0) == (3.0,)  # a replay would have said 2.0
+    assert cg.value_and_grad(-2.0) == (-6.0, (3.0,))
+    assert len(runs) == 4  # the refused trace, then three eager runs
+    ce = compile_eval(_branchy, fallback=True)
+    assert (ce(1.0), ce(-1.0)) == (2.0, -3.0)
+
+
+def test_a_traced_value_read_into_a_constant_is_refused() -> None:
+    def f(x: BVar[Array]) -> BVar[float]:
+        return sum_elements(x * x.value)
+
+    with pytest.raises(TraceError, match=r"'\*' at .*test_compiled.py:\d+: .*\.value"):
+        compile_grad(f)(np.ones(2))
+
+
+def test_no_grad_is_replayed_on_the_new_values() -> None:
+    scale = no_grad(lambda v: 1.0 / np.sum(v))
+
+    def f(x: BVar[Array]) -> BVar[float]:
+        return sum_elements(x * x) * scale(x)
+
+    cg = compile_grad(f)
+    for k in range(1, 4):
+        x = np.arange(3.0) + k
+        assert same(cg(x), grad_bp_n(f, x))
+
+
+def test_nested_derivatives_are_refused_both_ways() -> None:
+    inner = compile_grad(lambda y: y * y * y)
+    with pytest.raises(TraceError, match="called with a BVar"):
+        grad_bp(lambda x: inner(x)[0], 2.0)
+    with pytest.raises(TraceError, match="nested derivative"):
+        compile_grad(lambda x: grad_bp(lambda y: y * y * y, x))(2.0)
+
+    def outer(x: BVar[float]) -> BVar[float]:
+        gy: BVar[float] = compile_grad(lambda y: y * x)(3.0)[0]
+        return gy * 1.0
+
+    with pytest.raises(TraceError, match="enclosing"):
+        grad_bp(outer, 2.0)
+
+
+def test_compiled_functions_type_check_as_their_runners() -> None:
+    """The static types (checked by mypy --strict over this file): one gradient per input."""
+    cg = compile_grad(lambda x, y: x * y)
+    gx, gy = cg(2.0, 3.0)
+    total: float = gx + gy
+    value, (dx, dy) = cg.value_and_grad(2.0, 3.0)
+    assert (total, value, dx, dy) == (5.0, 6.0, 3.0, 2.0)
+
+
+# --- the realistic programs of tests/corpus/good, their runners swapped for checking ones ---
+
+
+def _nudged(x: Any, k: int) -> Any:
+    """``x`` with every float leaf moved a little (a new call of the same signature)."""
+
+    def leaf(v: Any) -> Any:
+        if isinstance(v, float):
+            return v * (1.0 + 0.01 * k) + 0.001 * k
+        if isinstance(v, np.ndarray) and v.dtype.kind == "f":
+            return v * (1.0 + 0.01 * k) + 0.001 * k
+        if hasattr(type(v), "_rewrap"):
+            return type(v)._rewrap(leaf(v.array))
+        return v
+
+    return tree_map(leaf, x)
+
+
+class _Checker:
+    """Runner stand-ins: each call also compiles its function and checks two replays (the same
+    inputs, then nudged ones) against the eager runner."""
+
+    def __init__(self) -> None:
+        self.replayed = 0
+        self.refused: list[str] = []
+
+    def grads(self, f: Callable[..., Any], *xs: Any) -> tuple[Any, tuple[Any, ...]]:
+        want = backprop_n(f, *xs)
+        cg = compile_grad(f)
+        try:
+            first = cg.value_and_grad(*xs)
+        except TraceError as e:
+            self.refused.append(str(e))
+            return want
+        assert same(first, want)
+        assert same(cg.value_and_grad(*xs), want)
+        nudged = tuple(_nudged(x, 1) for x in xs)
+        assert same(cg.value_and_grad(*nudged), backprop_n(f, *nudged))
+        self.replayed += 1
+        return want
+
+    def value(self, f: Callable[..., Any], *xs: Any) -> Any:
+        want = eval_bp_n(f, *xs)
+        try:
+            ce = compile_eval(f)
+            assert same(ce(*xs), want)
+            assert same(ce(*xs), want)
+            self.replayed += 1
+        except TraceError as e:
+            self.refused.append(str(e))
+        return want
+
+
+@contextmanager
+def _checking(module: Any, checker: _Checker) -> Iterator[None]:
+    swaps: dict[str, Any] = {
+        "grad_bp": lambda f, x: checker.grads(f, x)[1][0],
+        "grad_bp2": lambda f, x, y: checker.grads(f, x, y)[1],
+        "grad_bp_n": lambda f, *xs: checker.grads(f, *xs)[1],
+        "backprop": lambda f, x: (lambda r: (r[0], r[1][0]))(checker.grads(f, x)),
+        "backprop2": lambda f, x, y: checker.grads(f, x, y),
+        "backprop_n": lambda f, *xs: checker.grads(f, *xs),
+        "eval_bp": lambda f, x: checker.value(f, x),
+        "eval_bp_n": lambda f, *xs: checker.value(f, *xs),
+    }
+    saved = {k: getattr(module, k) for k in swaps if hasattr(module, k)}
+    for k in saved:
+        setattr(module, k, swaps[k])
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            setattr(module, k, v)
+
+
+@pytest.mark.parametrize("path", GOOD, ids=[p.stem for p in GOOD])
+def test_corpus_programs_replay_as_eager(path: Path) -> None:
+    spec = importlib.util.spec_from_file_location(f"_compiled_corpus_{path.stem}", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+        checker = _Checker()
+        with _checking(module, checker):
+            module.main()
+    finally:
+        del sys.modules[spec.name]
+    assert checker.refused == []
+    assert checker.replayed > 0 or not any(
+        hasattr(module, k) for k in ("grad_bp", "backprop", "grad_bp_n", "backprop_n")
+    )
+
+
+def test_public_names() -> None:
+    assert tp.compile_grad is compile_grad
+    assert tp.compile_eval is compile_eval
+    assert issubclass(TraceError, tp.TypedpropError)
+    assert issubclass(TraceError, TypeError)
