@@ -17,6 +17,7 @@ from typedprop import (
     Traversal,
     auto,
     coerce_var,
+    compile_grad,
     compose_op,
     grad_bp,
     id_op,
@@ -148,6 +149,23 @@ scaled_grad = grad_bp(lambda p: (p ^ Scaled.w) * (p ^ Scaled.scale), Scaled(1.0)
 assert_type(scaled_grad, Scaled)
 assert scaled_grad == Scaled(2.0)
 
+
+# --- compiled mode: compile_grad's gradients keep their arguments' types ---
+
+
+def pair_loss(n: BVar[Network], xv: BVar[Vec[L4]], t: BVar[Vec[L2]]) -> BVar[float]:
+    err = run(n, xv) - t
+    return dot(err, err)
+
+
+compiled = compile_grad(pair_loss)
+g_net, g_x, g_t = compiled(net, x, target)
+assert_type(g_net, Network)
+assert_type(g_x, Vec[L4])
+compiled_value, (g_net_again, g_x_again, g_t_again) = compiled.value_and_grad(net, x, target)
+assert_type(compiled_value, float)
+assert g_net_again == grad_bp(lambda n: loss(n, x, target), net)
+assert g_x_again == g_x and g_t_again == g_t
 
 # --- prisms and traversals: from lens_of, typed by every checker ---
 
