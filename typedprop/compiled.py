@@ -647,8 +647,8 @@ if TYPE_CHECKING:
         def clear(self) -> None: ...
 
 
-@overload
-def compile_grad(
+@overload  # each arity's overload is narrower than the last one, for any number of inputs
+def compile_grad(  # pyright: ignore[reportOverlappingOverload]
     f: Callable[[BVar[A]], BVar[R]], *, fallback: bool = False, max_traces: int = MAX_TRACES
 ) -> CompiledGrad1[A, R]: ...
 @overload
@@ -698,8 +698,8 @@ def compile_grad(
     return CompiledGrad(f, fallback, max_traces)
 
 
-@overload
-def compile_eval(
+@overload  # each arity's overload is narrower than the last one, for any number of inputs
+def compile_eval(  # pyright: ignore[reportOverlappingOverload]
     f: Callable[[BVar[A]], BVar[R]], *, fallback: bool = False, max_traces: int = MAX_TRACES
 ) -> Callable[[A], R]: ...
 @overload
