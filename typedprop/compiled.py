@@ -20,6 +20,7 @@ from __future__ import annotations
 import linecache
 import operator
 import os
+import re
 import sys
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
@@ -328,12 +329,37 @@ class _Writer:
 
     def build(self, n: int, title: str) -> Callable[..., Any]:
         params = ", ".join(f"v{i}" for i in range(n))
-        src = f"def replay({params}):\n" + "\n".join(self.lines) + "\n"
+        src = f"def replay({params}):\n" + "\n".join(_freeing(self.lines)) + "\n"
         namespace = dict(self.names)
         exec(compile(src, f"<{title}>", "exec"), namespace)
         fn: Callable[..., Any] = namespace["replay"]
         fn.__doc__ = src  # the generated code, for whoever wants to read it
         return fn
+
+
+_LOCAL = re.compile(r"\b(?:v|g|pb|r)\d+\b")
+
+
+def _freeing(lines: list[str]) -> list[str]:
+    """``lines`` with each value dropped (``del``) after its last use, so that, as in the
+    eager sweep, forward values and gradients go back to the allocator as the replay runs."""
+    if len(lines) < 2:
+        return lines
+    last: dict[str, int] = {}
+    for k, line in enumerate(lines[:-2]):  # what the last two lines use goes at the return
+        for name in _LOCAL.findall(line):
+            last[name] = k
+    for name in _LOCAL.findall(lines[-2] + lines[-1]):
+        last.pop(name, None)
+    dead: dict[int, list[str]] = {}
+    for name, k in last.items():
+        dead.setdefault(k, []).append(name)
+    out = []
+    for k, line in enumerate(lines):
+        out.append(line)
+        if k in dead:
+            out.append("    del " + ", ".join(sorted(dead[k])))
+    return out
 
 
 def _ancestors(nodes: list[Any], out: int, n: int) -> list[bool]:
@@ -353,11 +379,13 @@ def _forward(w: _Writer, nodes: list[Any], need: list[bool], n: int, upto: int) 
     for i in range(n, upto + 1):
         if not need[i]:
             continue
-        op, _, vals, parents, _ = nodes[i]
+        op, ans, vals, parents, _ = nodes[i]
         args = [f"v{p}" if p >= 0 else w.const("c", v) for v, p in zip(vals, parents, strict=True)]
         infix = next((sym for fn, sym in _INFIX.items() if fn is op.fwd), None)
         if op.pull is not None:
             w.emit(f"v{i}, pb{i} = {w.const('P', op.pull)}({', '.join(args)})")
+        elif op is _arith.MATMUL and _same(ans, _dots(vals)):
+            w.emit(f"v{i} = {w.const('D', np.dot)}({args[0]}, {args[1]})")
         elif infix is not None and len(args) == 2:
             w.emit(f"v{i} = {args[0]} {infix} {args[1]}")
         elif op.fwd is operator.neg:
@@ -372,6 +400,79 @@ def _arg_names(w: _Writer, vals: tuple[Any, ...], parents: tuple[int, ...]) -> s
     return ", ".join(
         f"v{p}" if p >= 0 else w.const("c", v) for v, p in zip(vals, parents, strict=True)
     )
+
+
+def _plain_2d(*vs: Any) -> bool:
+    """Real float arrays of one or two dimensions: where ``np.dot`` is BLAS, and ``@``'s."""
+    return all(type(v) is np.ndarray and v.dtype.kind == "f" and 1 <= v.ndim <= 2 for v in vs)
+
+
+def _dots(vals: tuple[Any, ...]) -> Any:
+    """``np.dot`` of an ``@``'s operands, or ``None`` where ``@`` is kept (its trace checks
+    that the two agree: ``np.dot`` skips ``matmul``'s slower paths for thin operands)."""
+    x, y = vals
+    if _plain_2d(x, y) and not (x.ndim == 1 and y.ndim == 1):
+        return np.dot(x, y)
+    return None
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Whether a specialised step gave exactly the trace's value (so it may stand for it)."""
+    return (
+        type(a) is np.ndarray
+        and type(b) is np.ndarray
+        and a.dtype == b.dtype
+        and a.shape == b.shape
+        and bool(np.array_equal(a, b))
+    )
+
+
+def _dot_tn(g: Any, x: Any, y: Any) -> Any:
+    """``x.T @ g`` (the gradient of ``y`` in ``x @ y``), in ``y``'s layout as ``@``'s rule
+    makes it: a transposed weight gets ``(g.T @ x).T``."""
+    if y.flags.f_contiguous and not y.flags.c_contiguous:
+        return np.dot(g.T, x).T
+    return np.dot(x.T, g)
+
+
+def _mm_x_outer(g: Any, x: Any, y: Any) -> Any:
+    return np.dot(g[:, None], y[None, :])
+
+
+def _mm_x_vec(g: Any, x: Any, y: Any) -> Any:
+    return np.dot(y, g)
+
+
+def _mm_x_mat(g: Any, x: Any, y: Any) -> Any:
+    return np.dot(g, y.T)
+
+
+def _mm_y_outer(g: Any, x: Any, y: Any) -> Any:
+    return np.dot(x[:, None], g[None, :])
+
+
+def _mm_y_vec(g: Any, x: Any, y: Any) -> Any:
+    return np.dot(g, x)
+
+
+_MM_VJPS = {
+    (0, 2, 1): _mm_x_outer,
+    (0, 1, 2): _mm_x_vec,
+    (0, 2, 2): _mm_x_mat,
+    (1, 1, 2): _mm_y_outer,
+    (1, 2, 1): _mm_y_vec,
+    (1, 2, 2): _dot_tn,
+}
+
+
+def _matmul_vjp(op: Any, k: int, g: Any, vals: tuple[Any, ...]) -> tuple[Any] | None:
+    """``@``'s derivative rule as one ``np.dot`` for plain arrays (``@`` of a ``(n, 1)`` by a
+    ``(1, m)`` is several times slower than ``np.dot`` of them); ``None``: keep the rule."""
+    x, y = vals
+    if not _plain_2d(g, x, y):
+        return None
+    rule = _MM_VJPS.get((k, x.ndim, y.ndim))
+    return None if rule is None else (rule,)
 
 
 def _sweep(w: _Writer, nodes: list[Any], out: int, seed: Any, n: int) -> list[Any]:
@@ -394,8 +495,12 @@ def _sweep(w: _Writer, nodes: list[Any], out: int, seed: Any, n: int) -> list[An
                 if p < 0 or vjps[k] is None:
                     continue
                 gk = vjps[k](g, ans, *vals)
+                special = _matmul_vjp(op, k, g, vals) if op is _arith.MATMUL else None
                 if gk is g and (op, k) in _PASS_ON:
                     src = f"g{i}"
+                elif special is not None and _same(gk, special[0](g, *vals)):
+                    w.emit(f"t = {w.const('K', special[0])}(g{i}, {args})")
+                    src = "t"
                 else:
                     w.emit(f"t = {w.const('J', vjps[k])}(g{i}, v{i}, {args})")
                     src = "t"
@@ -446,8 +551,9 @@ def _finish(
             w.emit(f"r{i} = {w.const('Z', classes.zero)}(v{i})")
             results.append(classes.zero(x))
         elif type(g) is type(x) is np.ndarray and g.dtype.kind != "c":
-            w.emit(f"r{i} = g{i}")
+            names.append(f"g{i}")
             results.append(g)
+            continue
         else:
             w.emit(f"r{i} = {w.const('M', materialize)}(g{i}, v{i})")
             results.append(materialize(g, x))
@@ -455,8 +561,21 @@ def _finish(
     inputs = "(" + "".join(f"v{i}, " for i in range(n)) + ")"
     s = "s" if fresh_seed else w.const("S", seed)
     grads = "(" + "".join(f"{r}, " for r in names) + ")"
-    w.emit(f"grads = {w.const('U', _unaliased)}({grads}, ({inputs}, {s}))")
+    flat = not fresh_seed and all(type(r) is np.ndarray for r in (*results, *trace.xs))
+    check = _flat_unaliased if flat else _unaliased
+    w.emit(f"grads = {w.const('U', check)}({grads}, ({inputs}, {s}))")
     return _unaliased(tuple(results), (trace.xs, seed))
+
+
+def _flat_unaliased(grads: tuple[Any, ...], given: tuple[Any, ...]) -> tuple[Any, ...]:
+    """``_unaliased`` where the gradients and inputs are plain arrays (no tree to walk): the
+    same answer, the gradients as they are when no two of them and the inputs share memory."""
+    inputs = given[0]
+    owners = {id(a if a.base is None else _root(a)) for a in grads}
+    owners.update(id(a if a.base is None else _root(a)) for a in inputs)
+    if len(owners) == len(grads) + len(inputs):
+        return grads
+    return _unaliased(grads, given)
 
 
 # --- the compiled objects ---
