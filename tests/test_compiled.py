@@ -7,13 +7,14 @@ import importlib.util
 import itertools
 import sys
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from numpy.typing import NDArray
 
@@ -33,6 +34,7 @@ from typedprop import (
     sequence_var,
 )
 from typedprop._tree import tree_map
+from typedprop.compiled import _Guarded
 from typedprop.functions import (
     cross_entropy,
     logistic,
@@ -107,6 +109,49 @@ def test_random_networks_replay_as_eager(
         assert same(ce(*xs), eval_bp_n(loss, *xs))
     assert cg.traces == 1
     assert ce.traces == 1
+
+
+@settings(max_examples=10)
+@given(
+    sizes=st.lists(st.integers(30, 60), min_size=2, max_size=3),
+    batch=st.integers(36, 40),
+    seed=st.integers(0, 10**6),
+)
+def test_products_in_buffers_replay_as_eager(sizes: list[int], batch: int, seed: int) -> None:
+    loss, inputs = _network(sizes, batch, "row", "logistic", seed)
+    cg = compile_grad(loss)
+    cg(*inputs(0))  # the trace
+    first = cg(*inputs(0))  # a replay
+    kept = tuple(g.copy() for g in first)
+    assert type(next(iter(cg._cache.entries.values()))) is _Guarded  # products of >= 1024
+    for s in range(1, 3):
+        xs = inputs(s)
+        assert same(cg(*xs), grad_bp_n(loss, *xs))
+    assert same(first, kept)  # earlier answers never share the buffers
+
+
+def test_a_value_that_views_a_product_is_not_in_a_buffer() -> None:
+    def rows(w: BVar[Array], x: BVar[Array]) -> BVar[Array]:
+        return (x @ w)[0]  # a view of the product
+
+    ce = compile_eval(rows)
+    w, x = np.ones((40, 40)), np.ones((40, 40))
+    ce(w, x)  # the trace
+    first = ce(w, x)  # a replay
+    ce(w * 2.0, x)
+    assert same(first, np.full(40, 40.0))
+
+
+def test_threads_share_a_compiled_function() -> None:
+    loss, inputs = _network([40, 40, 3], 40, "row", "tanh", 1)
+    cg = compile_grad(loss)
+    cg(*inputs(0))
+    cases = [inputs(s) for s in range(8)]
+    wants = [grad_bp_n(loss, *xs) for xs in cases]
+    with ThreadPoolExecutor(4) as pool:
+        for _ in range(5):
+            gots = list(pool.map(lambda xs: cg(*xs), cases))
+            assert all(same(g, w) for g, w in zip(gots, wants, strict=True))
 
 
 class Net(Model):
