@@ -474,3 +474,19 @@ def test_public_names() -> None:
     assert tp.compile_eval is compile_eval
     assert issubclass(TraceError, tp.TypedpropError)
     assert issubclass(TraceError, TypeError)
+
+
+def test_dropout_draws_a_fresh_mask_at_each_replay() -> None:
+    def loss(w: BVar[Mat[Any, Any]], rng: np.random.Generator) -> BVar[float]:
+        h = tp.nn.dropout(w * 2.0, 0.5, rng)
+        return sum_elements(h * h)
+
+    eager_rng, compiled_rng = np.random.default_rng(7), np.random.default_rng(7)
+    cg = compile_grad(lambda w: loss(w, compiled_rng))
+    w = Mat[Any, Any](np.ones((6, 6)))
+    answers = []
+    for _ in range(4):  # the same draws in the same order: the same masks, call by call
+        got, want = cg(w), grad_bp_n(lambda v: loss(v, eager_rng), w)
+        assert same(got, want)
+        answers.append(got[0].array)
+    assert not all(np.array_equal(answers[0], a) for a in answers[1:])

@@ -23,7 +23,7 @@ import numpy as np
 from numpy.typing import DTypeLike, NDArray
 
 from typedprop._arith import _assemble_array
-from typedprop._core import BVar, Op, _apply2, _Partial, deep_value
+from typedprop._core import BVar, Op, _apply1, _apply2, _Partial, deep_value
 from typedprop._summary import count_params as count_params
 from typedprop._summary import summary as summary
 from typedprop.errors import ShapeError
@@ -659,8 +659,24 @@ def dropout(x: X, rate: float, rng: np.random.Generator) -> X:
         raise ValueError(f"dropout: rate must be in [0, 1), got {rate!r}")
     if rate == 0.0:
         return x
+    bx: Any = x
+    if type(bx) is BVar and bx._tape.tracing:  # compile_grad: a fresh mask at each replay
+        traced: X = _apply1(_dropout_op(rate, rng), bx)
+        return traced
     v = deep_value(x)
     keep = (rng.random(v.array.shape) >= rate) / v.array.dtype.type(1.0 - rate)
     mask: Any = Vec._rewrap(keep) if keep.ndim == 1 else Mat._rewrap(keep)
     out: X = x * mask
     return out
+
+
+def _dropout_op(rate: float, rng: np.random.Generator) -> Op:
+    """``dropout`` as one node that draws its mask when it runs, for ``compile_grad``'s
+    replays (``typedprop.compiled``): the same draws, values and gradient as the eager path."""
+
+    def pull(v: Any) -> tuple[Any, Any]:
+        keep = (rng.random(v.array.shape) >= rate) / v.array.dtype.type(1.0 - rate)
+        mask: Any = Vec._rewrap(keep) if keep.ndim == 1 else Mat._rewrap(keep)
+        return v * mask, lambda g: g * mask
+
+    return Op("dropout", 1, pull=pull, bare=True)
