@@ -864,12 +864,13 @@ def compile_grad(
     Example:
         >>> import numpy as np
         >>> from typedprop import compile_grad
-        >>> from typedprop.functions import sum_elements
-        >>> cg = compile_grad(lambda w, x: sum_elements((x @ w) ** 2.0))
-        >>> gw, gx = cg(np.ones((2, 1)), np.array([[1.0, 2.0]]))
-        >>> gw
-        array([[6.],
-               [12.]])
+        >>> cg = compile_grad(lambda w, x: (x @ w) ** 2.0)
+        >>> cg(np.ones(2), np.array([1.0, 2.0]))  # traced
+        (array([ 6., 12.]), array([6., 6.]))
+        >>> cg(np.ones(2), np.array([2.0, 0.0]))  # replayed
+        (array([8., 0.]), array([4., 4.]))
+        >>> cg.traces
+        1
     """
     return CompiledGrad(f, fallback, max_traces)
 
