@@ -490,3 +490,23 @@ def test_dropout_draws_a_fresh_mask_at_each_replay() -> None:
         assert same(got, want)
         answers.append(got[0].array)
     assert not all(np.array_equal(answers[0], a) for a in answers[1:])
+
+
+def test_a_pullback_that_gives_a_gradient_by_value_is_caught() -> None:
+    def pull(x: float, y: float) -> tuple[float, Callable[[float], tuple[Any, Any]]]:
+        return x * y, lambda g: (g * y, g * x if x > 0 else None)
+
+    mul = tp.op2(pull)
+    cg = compile_grad(lambda x, y: mul(x, y))
+    assert cg(1.0, 2.0) == (2.0, 1.0)
+    with pytest.raises(TraceError, match="gave a gradient in a replay where it gave none"):
+        cg(-1.0, 2.0)
+    cg2 = compile_grad(lambda x, y: mul(x, y))
+    assert cg2(-1.0, 2.0) == (2.0, 0.0)
+    with pytest.raises(TraceError, match="or none where it gave one"):
+        cg2(1.0, 2.0)
+
+
+def test_a_non_scalar_output_is_refused_as_grad_bp_n_does() -> None:
+    with pytest.raises(tp.NonScalarOutputError):
+        compile_grad(lambda x: x * 2.0)(np.ones(2))

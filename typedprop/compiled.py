@@ -568,9 +568,13 @@ def _sweep(w: _Writer, nodes: list[Any], out: int, seed: Any, n: int) -> list[An
             w.emit(f"t = (pb{i}(g{i}),)" if op.bare else f"t = pb{i}(g{i})")
             for k, p in enumerate(parents):
                 gk = gs[k]
-                if p < 0 or gk is None:
+                if p < 0:
                     continue
-                grads[p] = _accumulate(w, grads[p], gk, p, f"t[{k}]")
+                # a pullback of your own may decide by value whether to give a gradient
+                check = "is not None" if gk is None else "is None"
+                w.emit(f"if t[{k}] {check}: raise {w.const('E', _diverged)}({op.name!r})")
+                if gk is not None:
+                    grads[p] = _accumulate(w, grads[p], gk, p, f"t[{k}]")
     return grads[:n] + [None] * max(0, n - len(grads))
 
 
@@ -590,8 +594,8 @@ def _accumulate(w: _Writer, cur: Any, gk: Any, p: int, src: str) -> Any:
 def _diverged(name: str) -> Exception:
     return TraceError(
         f"the derivative rule of {name!r} gave a gradient in a replay where it gave none when "
-        f"traced: its rule depends on values, which a compiled function cannot follow; use "
-        f"grad_bp_n for this function"
+        f"traced, or none where it gave one: whether it does depends on values, which a "
+        f"compiled function cannot follow; use grad_bp_n for this function"
     )
 
 
