@@ -530,6 +530,19 @@ def _matmul_vjp(op: Any, k: int, g: Any, vals: tuple[Any, ...]) -> tuple[Any] | 
     return None if rule is None else (rule,)
 
 
+def _bias_ones(op: Any, k: int, g: Any, vals: tuple[Any, ...]) -> Any:
+    """For the gradient of a bias added to each row of ``g`` (``unbroadcast``'s sum, which
+    it takes as ``ones @ g``): the ones, made once for every replay; else ``None``."""
+    if not (op is _arith.ADD or (op is _arith.SUB and k == 0)):
+        return None
+    b = vals[k]
+    if not (_plain_2d(g, b) and g.ndim == 2 and b.ndim == 1 and b.shape[0] == g.shape[1]):
+        return None
+    ones = np.ones(g.shape[0], g.dtype)
+    ones.flags.writeable = False
+    return ones
+
+
 def _sweep(w: _Writer, nodes: list[Any], out: int, seed: Any, n: int) -> list[Any]:
     """The reverse sweep of ``typedprop._core.backward``, run on the trace's values (its result
     is the first call's answer) while writing the same steps as code for the replay."""
@@ -555,6 +568,11 @@ def _sweep(w: _Writer, nodes: list[Any], out: int, seed: Any, n: int) -> list[An
                     src = f"g{i}"
                 elif special is not None and _same(gk, special[0](g, *vals)):
                     w.emit(f"t = {w.const('K', special[0])}(g{i}, {args})")
+                    src = "t"
+                elif (ones := _bias_ones(op, k, g, vals)) is not None and _same(
+                    gk, np.dot(ones, g)
+                ):
+                    w.emit(f"t = {w.const('D', np.dot)}({w.const('c', ones)}, g{i})")
                     src = "t"
                 else:
                     w.emit(f"t = {w.const('J', vjps[k])}(g{i}, v{i}, {args})")
