@@ -510,3 +510,72 @@ def test_a_pullback_that_gives_a_gradient_by_value_is_caught() -> None:
 def test_a_non_scalar_output_is_refused_as_grad_bp_n_does() -> None:
     with pytest.raises(tp.NonScalarOutputError):
         compile_grad(lambda x: x * 2.0)(np.ones(2))
+
+
+# --- every operation of the library replays as it runs eagerly ---
+
+_POSITIVE = ("acosh", "log", "sqrt", "log_base")
+_UNIT = ("acos", "asin", "atanh")
+
+
+def _elementwise_input(name: str, rng: np.random.Generator) -> Array:
+    if name in _POSITIVE:
+        return rng.uniform(1.5, 3.0, (3, 4))
+    if name in _UNIT:
+        return rng.uniform(-0.8, 0.8, (3, 4))
+    return rng.normal(size=(3, 4))
+
+
+_FUNCTIONS = [n for n in tp.functions.__all__ if n != "cross_entropy"]
+
+
+@pytest.mark.parametrize("name", _FUNCTIONS)
+def test_every_function_replays_as_eager(name: str) -> None:
+    fn: Any = getattr(tp.functions, name)
+
+    def f(x: BVar[Array], w: BVar[Array]) -> BVar[float]:
+        y: BVar[Any] = fn(2.0, x) if name == "log_base" else fn(x)
+        return sum_elements(y * w) if np.ndim(y.value) == 2 else sum_elements(y * y)
+
+    cg = compile_grad(f)
+    rng = np.random.default_rng(len(name))
+    for _ in range(3):
+        xs = (_elementwise_input(name, rng), rng.normal(size=(3, 4)))
+        assert same(cg.value_and_grad(*xs), backprop_n(f, *xs))
+    assert cg.traces == 1
+
+
+def _spd(rng: np.random.Generator) -> Mat[Any, Any]:
+    a = rng.normal(size=(3, 3))
+    return Mat[Any, Any](a @ a.T + 3.0 * np.eye(3))
+
+
+_LINALG: dict[str, Callable[[BVar[Any], BVar[Any]], BVar[Any]]] = {
+    "dot": lambda m, v: tp.linalg.dot(m @ v, v),
+    "norm_1": lambda m, v: tp.linalg.norm_1(m @ v),
+    "norm_2": lambda m, v: tp.linalg.norm_2(m @ v),
+    "norm_inf": lambda m, v: tp.linalg.norm_inf(m @ v),
+    "det": lambda m, v: tp.linalg.det(m),
+    "lndet": lambda m, v: tp.linalg.lndet(m),
+    "inv": lambda m, v: sum_elements(tp.linalg.inv(m) @ v),
+    "chol": lambda m, v: sum_elements(tp.linalg.chol(m) @ v),
+    "mtm": lambda m, v: sum_elements(tp.linalg.mtm(m) @ v),
+    "sym": lambda m, v: sum_elements(tp.linalg.sym(m) @ v),
+    "outer": lambda m, v: sum_elements(tp.linalg.outer(v, m @ v)),
+    "diag": lambda m, v: sum_elements(tp.linalg.diag(v) @ (m @ v)),
+    "take_diag": lambda m, v: tp.linalg.dot(tp.linalg.take_diag(m), v),
+    "cross": lambda m, v: sum_elements(tp.linalg.cross(m @ v, v)),
+    "eigenvalues": lambda m, v: sum_elements(tp.linalg.eigenvalues(tp.linalg.sym(m)) * v),
+    "tr": lambda m, v: sum_elements(tr(m) @ v),
+}
+
+
+@pytest.mark.parametrize("name", sorted(_LINALG))
+def test_every_linalg_operation_replays_as_eager(name: str) -> None:
+    f = _LINALG[name]
+    cg = compile_grad(f)
+    rng = np.random.default_rng(len(name))
+    for _ in range(3):
+        xs = (_spd(rng), Vec[Any](rng.normal(size=3)))
+        assert same(cg.value_and_grad(*xs), backprop_n(f, *xs))
+    assert cg.traces == 1
