@@ -579,3 +579,14 @@ def test_every_linalg_operation_replays_as_eager(name: str) -> None:
         xs = (_spd(rng), Vec[Any](rng.normal(size=3)))
         assert same(cg.value_and_grad(*xs), backprop_n(f, *xs))
     assert cg.traces == 1
+
+
+def test_float32_replays_as_eager_and_stays_float32() -> None:
+    loss, inputs = _network([5, 4, 3], 6, "row", "logistic", 3)
+    cg = compile_grad(loss)
+    for s in range(3):
+        xs = tuple(a.astype(np.float32) for a in inputs(s))
+        got, want = cg.value_and_grad(*xs), backprop_n(loss, *xs)
+        assert same(got, want)
+        assert all(g.dtype == np.float32 for g in got[1])
+    assert cg.traces == 1
