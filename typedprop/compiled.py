@@ -74,53 +74,72 @@ _PKG = os.path.dirname(os.path.abspath(__file__)) + os.sep
 def _signature(xs: tuple[Any, ...]) -> tuple[Any, ...]:
     """The cache key of a call: structure, types, shapes and dtypes of the inputs, and the
     values of what is not differentiated (ints, strings, static fields)."""
-    key = []
-    for x in xs:
-        if type(x) is np.ndarray:
-            key.append((x.shape, x.dtype))
-        else:
-            key.append(_sig(x))
-    return tuple(key)
+    return tuple([(x.shape, x.dtype) if type(x) is np.ndarray else _sig(x) for x in xs])
 
 
 def _sig(x: Any) -> Any:
+    """The key of one value, by a function made once per type (records: once per class)."""
     t = type(x)
+    key = _SIGS.get(t)
+    if key is None:
+        key = _SIGS[t] = _sig_for(t)
+    return key(x)
+
+
+def _sig_for(t: type) -> Callable[[Any], Any]:
+    """How the values of type ``t`` are keyed."""
     if t is np.ndarray:
-        return (x.shape, x.dtype)
+        return lambda x: (x.shape, x.dtype)
     if t is float or t is complex:
-        return t
+        return lambda x: t
     if t is BVar:
-        raise TraceError(
-            "a compiled function was called with a BVar: compile_grad and compile_eval do not "
-            "nest inside grad_bp/backprop or another trace (a higher-order derivative). Call "
-            "the function with plain values, or use grad_bp_n for nested derivatives"
-        )
+        return _refuse_bvar
     if hasattr(t, "_rewrap"):  # Vec, Mat
-        a = x.array
-        return (t, a.shape, a.dtype)
+        return lambda x: (t, x.array.shape, x.array.dtype)
     if t is tuple or t is list:
-        return (t, tuple([_sig(e) for e in x]))
+        return lambda x: (t, tuple([_sig(e) for e in x]))
     if t is dict:
-        return (t, tuple([(k, _sig(v)) for k, v in x.items()]))
-    if isinstance(x, np.generic):
-        return t if x.dtype.kind in "fc" else (t, x)
+        return lambda x: (t, tuple([(k, _sig(v)) for k, v in x.items()]))
+    if issubclass(t, np.generic):
+        inexact = issubclass(t, np.inexact)
+        return lambda x: t if inexact else (t, x)
     fields = _record_fields(t)
     if fields is not None:
         diff, statics = fields
-        return (
-            t,
-            tuple([_sig(getattr(x, n)) for n in diff]),
-            tuple([_static(getattr(x, n)) for n in statics]),
-        )
-    if t is int or t is bool or t is str or x is None:
-        return (t, x)
+
+        def record(x: Any) -> Any:
+            return (
+                t,
+                tuple([_sig(getattr(x, n)) for n in diff]),
+                tuple([_static(getattr(x, n)) for n in statics]),
+            )
+
+        return record
+    if t is int or t is bool or t is str or t is type(None):
+        return lambda x: (t, x)
+    return _sig_generic
+
+
+def _sig_generic(x: Any) -> Any:
+    """A value of a type with a ``Backprop`` instance of its own (or none: a constant)."""
     try:
         parts = classes.instance_for(x).children(x)
     except TypeError:
         parts = None
     if parts is None:
-        return (t, _static(x))
-    return (t, tuple([_sig(p) for p in parts]))
+        return (type(x), _static(x))
+    return (type(x), tuple([_sig(p) for p in parts]))
+
+
+def _refuse_bvar(x: Any) -> Any:
+    raise TraceError(
+        "a compiled function was called with a BVar: compile_grad and compile_eval do not "
+        "nest inside grad_bp/backprop or another trace (a higher-order derivative). Call "
+        "the function with plain values, or use grad_bp_n for nested derivatives"
+    )
+
+
+_SIGS: dict[type, Callable[[Any], Any]] = {}
 
 
 def _static(v: Any) -> Any:
