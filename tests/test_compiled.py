@@ -590,3 +590,11 @@ def test_float32_replays_as_eager_and_stays_float32() -> None:
         assert same(got, want)
         assert all(g.dtype == np.float32 for g in got[1])
     assert cg.traces == 1
+
+
+def test_a_vec_read_into_a_constant_is_refused() -> None:
+    def f(x: BVar[Vec[Any]]) -> BVar[float]:
+        return tp.linalg.dot(x, x.value)
+
+    with pytest.raises(TraceError, match="holds the value of a traced input"):
+        compile_grad(f)(Vec[Any](np.ones(3)))

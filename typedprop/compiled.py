@@ -52,6 +52,7 @@ from typedprop._runners import (
     eval_bp_n,
     grad_bp_n,
 )
+from typedprop._tree import leaves
 from typedprop.errors import TraceError
 
 __all__ = ["CompiledEval", "CompiledGrad", "compile_eval", "compile_grad"]
@@ -278,13 +279,12 @@ class _Trace:
                 f"{self.who}: the function returned a BVar of an enclosing grad_bp/backprop "
                 f"call; compiled functions do not nest in other derivatives"
             )
-        traced: set[int] = set()
         found: list[Any] = []
-        _arrays(self.xs, found)
+        _memory(self.xs, found)
         nodes = cast(_TraceNodes, self.tape.nodes)
         n = len(self.xs)
         for node in nodes[n:]:
-            _arrays(node[1], found)
+            _memory(node[1], found)
         traced = {id(_root(a)) for a in found}
         for i in range(n, len(nodes)):
             op, _, vals, parents, _ = nodes[i]
@@ -298,7 +298,7 @@ class _Trace:
                         f"container): compiled functions do not nest in other derivatives"
                     )
                 consts: list[Any] = []
-                _arrays(v, consts)
+                _memory(v, consts)
                 if any(id(_root(c)) in traced for c in consts):
                     raise TraceError(
                         f"{self.who}: argument {k} of {op.name!r} at {nodes.where[i]} is a "
@@ -306,6 +306,28 @@ class _Trace:
                         f"(read with .value): a replay would use the first call's value. Pass "
                         f"the BVar itself, or no_grad(fn)(bvar) to stop its gradient"
                     )
+
+
+def _memory(x: Any, out: list[Any]) -> None:
+    """The arrays inside ``x``: its plain arrays and those inside ``Vec``/``Mat`` values."""
+    if hasattr(type(x), "_rewrap"):
+        out.append(x.array)
+        return
+    parts: list[Any] = []
+    _arrays(x, parts)
+    out += parts
+    if type(x) is not np.ndarray:
+        for leaf in _tree_leaves(x):
+            if hasattr(type(leaf), "_rewrap"):
+                out.append(leaf.array)
+
+
+def _tree_leaves(x: Any) -> list[Any]:
+    """The leaves of a container or record (``x`` itself for anything else)."""
+    try:
+        return leaves(x)
+    except TypeError:
+        return [x]
 
 
 # --- code generation ---
