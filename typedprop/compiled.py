@@ -590,7 +590,7 @@ def _sweep(w: _Writer, nodes: list[Any], out: int, seed: Any, n: int) -> list[An
     grads: list[Any] = [None] * (out + 1)
     grads[out] = seed
     for i in range(out, n - 1, -1):
-        g = grads[i]
+        g: Any = grads[i]
         if g is None:
             continue
         op, ans, vals, parents, pb = nodes[i]
