@@ -590,7 +590,7 @@ def _sweep(w: _Writer, nodes: list[Any], out: int, seed: Any, n: int) -> list[An
     grads: list[Any] = [None] * (out + 1)
     grads[out] = seed
     for i in range(out, n - 1, -1):
-        g: Any = grads[i]
+        g = grads[i]
         if g is None:
             continue
         op, ans, vals, parents, pb = nodes[i]
@@ -611,7 +611,7 @@ def _sweep(w: _Writer, nodes: list[Any], out: int, seed: Any, n: int) -> list[An
                     w.emit(f"t = {w.const('K', special[0])}(g{i}, {args})")
                     src = "t"
                 elif (ones := _bias_ones(op, k, g, vals)) is not None and _same(
-                    gk, np.dot(ones, g)
+                    gk, np.dot(ones, cast(Any, g))
                 ):
                     w.emit(f"t = {w.const('D', np.dot)}({w.const('c', ones)}, g{i})")
                     src = "t"
