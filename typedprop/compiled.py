@@ -472,6 +472,8 @@ def _forward(
             if i != upto and _bufferable(ans, vals, escaped):
                 buffer = f", out={w.const('B', np.empty_like(ans))}"
             w.emit(f"v{i} = {w.const('D', np.dot)}({args[0]}, {args[1]}{buffer})")
+        elif op is _arith.MATMUL and (wrapped := _wrapped_dot(ans, vals)) is not None:
+            w.emit(f"v{i} = {w.const('W', wrapped)}({args[0]}, {args[1]})")
         elif infix is not None and len(args) == 2:
             w.emit(f"v{i} = {args[0]} {infix} {args[1]}")
         elif op.fwd is operator.neg:
@@ -563,12 +565,52 @@ _MM_VJPS = {
 
 def _matmul_vjp(op: Any, k: int, g: Any, vals: tuple[Any, ...]) -> tuple[Any] | None:
     """``@``'s derivative rule as one ``np.dot`` for plain arrays (``@`` of a ``(n, 1)`` by a
-    ``(1, m)`` is several times slower than ``np.dot`` of them); ``None``: keep the rule."""
+    ``(1, m)`` is several times slower than ``np.dot`` of them), or for ``Vec``/``Mat`` on
+    their arrays; ``None``: keep the rule."""
     x, y = vals
-    if not _plain_2d(g, x, y):
+    if _plain_2d(g, x, y):
+        rule = _MM_VJPS.get((k, x.ndim, y.ndim))
+        return None if rule is None else (rule,)
+    if not (_is_wrapper(g) and _is_wrapper(x) and _is_wrapper(y)):
         return None
-    rule = _MM_VJPS.get((k, x.ndim, y.ndim))
-    return None if rule is None else (rule,)
+    if not _plain_2d(g.array, x.array, y.array):
+        return None
+    plain = _MM_VJPS.get((k, x.array.ndim, y.array.ndim))
+    if plain is None:
+        return None
+    kind = type(vals[k])
+
+    def wrapped(g: Any, x: Any, y: Any) -> Any:
+        return kind._rewrap(plain(g.array, x.array, y.array))
+
+    return (wrapped,)
+
+
+def _is_wrapper(v: Any) -> bool:
+    return type(v) is not np.ndarray and hasattr(type(v), "_rewrap")
+
+
+def _wrapped_dot(ans: Any, vals: tuple[Any, ...]) -> Callable[[Any, Any], Any] | None:
+    """``@`` of two ``Vec``/``Mat`` values as ``np.dot`` of their arrays, rewrapped as the
+    trace's answer was (``None``: where that does not give exactly the trace's answer)."""
+    x, y = vals
+    if not (_is_wrapper(x) and _is_wrapper(y) and _is_wrapper(ans)):
+        return None
+    if not _plain_2d(x.array, y.array) or x.array.ndim == y.array.ndim == 1:
+        return None
+    kind = type(ans)
+
+    def dot(x: Any, y: Any) -> Any:
+        return kind._rewrap(np.dot(x.array, y.array))
+
+    return dot if _same_value(ans, dot(x, y)) else None
+
+
+def _same_value(a: Any, b: Any) -> bool:
+    """``_same``, for array wrappers too (the same type, and the same arrays)."""
+    if _is_wrapper(a):
+        return type(a) is type(b) and _same(a.array, b.array)
+    return _same(a, b)
 
 
 def _bias_ones(op: Any, k: int, g: Any, vals: tuple[Any, ...]) -> Any:
@@ -607,7 +649,7 @@ def _sweep(w: _Writer, nodes: list[Any], out: int, seed: Any, n: int) -> list[An
                 special = _matmul_vjp(op, k, g, vals) if op is _arith.MATMUL else None
                 if gk is g and (op, k) in _PASS_ON:
                     src = f"g{i}"
-                elif special is not None and _same(gk, special[0](g, *vals)):
+                elif special is not None and _same_value(gk, special[0](g, *vals)):
                     w.emit(f"t = {w.const('K', special[0])}(g{i}, {args})")
                     src = "t"
                 elif (ones := _bias_ones(op, k, g, vals)) is not None and _same(
