@@ -34,7 +34,6 @@ from typedprop import (
     sequence_var,
 )
 from typedprop._tree import tree_map
-from typedprop.compiled import _Guarded
 from typedprop.functions import (
     cross_entropy,
     logistic,
@@ -117,20 +116,19 @@ def test_random_networks_replay_as_eager(
     batch=st.integers(36, 40),
     seed=st.integers(0, 10**6),
 )
-def test_products_in_buffers_replay_as_eager(sizes: list[int], batch: int, seed: int) -> None:
+def test_wide_networks_replay_as_eager(sizes: list[int], batch: int, seed: int) -> None:
     loss, inputs = _network(sizes, batch, "row", "logistic", seed)
     cg = compile_grad(loss)
     cg(*inputs(0))  # the trace
     first = cg(*inputs(0))  # a replay
     kept = tuple(g.copy() for g in first)
-    assert type(next(iter(cg._cache.entries.values()))) is _Guarded  # products of >= 1024
     for s in range(1, 3):
         xs = inputs(s)
         assert same(cg(*xs), grad_bp_n(loss, *xs))
-    assert same(first, kept)  # earlier answers never share the buffers
+    assert same(first, kept)  # earlier answers are never written to
 
 
-def test_a_value_that_views_a_product_is_not_in_a_buffer() -> None:
+def test_a_value_that_views_a_product_is_fresh_at_each_call() -> None:
     def rows(w: BVar[Array], x: BVar[Array]) -> BVar[Array]:
         return (x @ w)[0]  # a view of the product
 

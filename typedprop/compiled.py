@@ -22,7 +22,6 @@ import operator
 import os
 import re
 import sys
-import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 
@@ -64,7 +63,6 @@ R = TypeVar("R")
 R_co = TypeVar("R_co", covariant=True)
 
 MAX_TRACES = 8  # signatures kept per compiled function; the oldest trace goes first
-_MIN_BUFFER = 1024  # elements: below this a fresh array costs less than the bookkeeping
 
 _PKG = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
@@ -370,15 +368,6 @@ class _Writer:
     def emit(self, line: str) -> None:
         self.lines.append("    " + line)
 
-    def replay(self, n: int, title: str) -> Callable[..., Any]:
-        """The replay function; with buffers, guarded so that one call at a time uses them
-        (a call in another thread, or re-entered from a pullback, runs without)."""
-        if not any(_BUFFER_ARG.search(line) for line in self.lines):
-            return self.build(n, title)
-        fast = self.build(n, title)
-        self.lines = [_BUFFER_ARG.sub("", line) for line in self.lines]
-        return _Guarded(fast, self.build(n, title))
-
     def build(self, n: int, title: str) -> Callable[..., Any]:
         params = ", ".join(f"v{i}" for i in range(n))
         src = f"def replay({params}):\n" + "\n".join(_freeing(self.lines)) + "\n"
@@ -387,28 +376,6 @@ class _Writer:
         fn: Callable[..., Any] = namespace["replay"]
         fn.__doc__ = src  # the generated code, for whoever wants to read it
         return fn
-
-
-_BUFFER_ARG = re.compile(r", out=B\d+")
-
-
-class _Guarded:
-    """A replay that writes into buffers of its own, and its twin that does not."""
-
-    __slots__ = ("fast", "lock", "safe")
-
-    def __init__(self, fast: Callable[..., Any], safe: Callable[..., Any]) -> None:
-        self.fast = fast
-        self.safe = safe
-        self.lock = threading.Lock()
-
-    def __call__(self, *xs: Any) -> Any:
-        if self.lock.acquire(blocking=False):
-            try:
-                return self.fast(*xs)
-            finally:
-                self.lock.release()
-        return self.safe(*xs)
 
 
 _LOCAL = re.compile(r"\b(?:v|g|pb|r)\d+\b")
@@ -448,17 +415,8 @@ def _ancestors(nodes: list[Any], out: int, n: int) -> list[bool]:
     return need
 
 
-def _forward(
-    w: _Writer, nodes: list[Any], need: list[bool], n: int, upto: int, given: Any
-) -> None:
-    """The recorded forward computations, in order, of the entries the output needs.
-
-    A product (``np.dot``) whose value stays inside the replay writes into a buffer of the
-    replay's own, reused from call to call; ``given`` is what the trace handed back (the
-    value and the gradients), which no buffer may share memory with.
-    """
-    escaped: list[Any] = []
-    _arrays(given, escaped)
+def _forward(w: _Writer, nodes: list[Any], need: list[bool], n: int, upto: int) -> None:
+    """The recorded forward computations, in order, of the entries the output needs."""
     for i in range(n, upto + 1):
         if not need[i]:
             continue
@@ -468,10 +426,7 @@ def _forward(
         if op.pull is not None:
             w.emit(f"v{i}, pb{i} = {w.const('P', op.pull)}({', '.join(args)})")
         elif op is _arith.MATMUL and _same(ans, _dots(vals)):
-            buffer = ""
-            if i != upto and _bufferable(ans, vals, escaped):
-                buffer = f", out={w.const('B', np.empty_like(ans))}"
-            w.emit(f"v{i} = {w.const('D', np.dot)}({args[0]}, {args[1]}{buffer})")
+            w.emit(f"v{i} = {w.const('D', np.dot)}({args[0]}, {args[1]})")
         elif op is _arith.MATMUL and (wrapped := _wrapped_dot(ans, vals)) is not None:
             w.emit(f"v{i} = {w.const('W', wrapped)}({args[0]}, {args[1]})")
         elif infix is not None and len(args) == 2:
@@ -482,16 +437,6 @@ def _forward(
             w.emit(f"v{i} = {args[0]}[{args[1]}]")
         else:
             w.emit(f"v{i} = {w.const('F', op.fwd)}({', '.join(args)})")
-
-
-def _bufferable(ans: Any, vals: tuple[Any, ...], escaped: list[Any]) -> bool:
-    """Whether a product's value may live in a buffer: a C-ordered matrix (``np.dot``'s
-    ``out``) that nothing handed back to the caller shares memory with."""
-    if ans.ndim != 2 or not ans.flags.c_contiguous or ans.size < _MIN_BUFFER:
-        return False
-    trial = np.empty_like(ans)
-    np.dot(vals[0], vals[1], out=trial)
-    return _same(trial, ans) and not any(np.shares_memory(ans, e) for e in escaped)
 
 
 def _arg_names(w: _Writer, vals: tuple[Any, ...], parents: tuple[int, ...]) -> str:
@@ -843,9 +788,9 @@ class CompiledGrad(Generic[R]):
         grads = _finish(w, trace, found, seed, fresh, n)
         w.emit(f"return v{out}, grads")
         backward_lines, w.lines = w.lines, []
-        _forward(w, nodes, _ancestors(nodes, out, n), n, out, (value, grads))
+        _forward(w, nodes, _ancestors(nodes, out, n), n, out)
         w.lines += backward_lines
-        self._cache.put(key, w.replay(n, f"compile_grad {self.__name__}"))
+        self._cache.put(key, w.build(n, f"compile_grad {self.__name__}"))
         return value, grads
 
 
@@ -887,9 +832,9 @@ class CompiledEval(Generic[R]):
                 return value
             w = _Writer()
             nodes = trace.tape.nodes
-            _forward(w, nodes, _ancestors(nodes, out, len(xs)), len(xs), out, value)
+            _forward(w, nodes, _ancestors(nodes, out, len(xs)), len(xs), out)
             w.emit(f"return v{out}")
-            self._cache.put(key, w.replay(len(xs), f"compile_eval {self.__name__}"))
+            self._cache.put(key, w.build(len(xs), f"compile_eval {self.__name__}"))
             return value
         if type(entry) is _Eager:
             return eval_bp_n(self.f, *xs)
