@@ -676,8 +676,12 @@ def _flat_unaliased(grads: tuple[Any, ...], given: tuple[Any, ...]) -> tuple[Any
     """``_unaliased`` where the gradients and inputs are plain arrays (no tree to walk): the
     same answer, the gradients as they are when no two of them and the inputs share memory."""
     inputs = given[0]
-    owners = {id(a if a.base is None else _root(a)) for a in grads}
-    owners.update(id(a if a.base is None else _root(a)) for a in inputs)
+    owners: set[int] = set()
+    own = owners.add
+    for a in grads:
+        own(id(a) if a.base is None else id(_root(a)))
+    for a in inputs:
+        own(id(a) if a.base is None else id(_root(a)))
     if len(owners) == len(grads) + len(inputs):
         return grads
     return _unaliased(grads, given)
