@@ -131,6 +131,7 @@ def _sig_generic(x: Any) -> Any:
 
 
 def _refuse_bvar(x: Any) -> Any:
+    """A ``BVar`` among the arguments: a compiled function inside another derivative."""
     raise TraceError(
         "a compiled function was called with a BVar: compile_grad and compile_eval do not "
         "nest inside grad_bp/backprop or another trace (a higher-order derivative). Call "
@@ -193,6 +194,7 @@ class _TraceTape(_Tape):
         self.refused: str | None = None
 
     def value_read(self, what: str) -> None:
+        """Refuse the trace: a traced value decided ``what`` (where: the user's line)."""
         message = (
             f"{what} at {_where(sys._getframe(1))} depends on the value of a traced BVar: a "
             f"replay would repeat the first call's decision whatever the new values are. Write "
@@ -214,6 +216,7 @@ class _TraceNodes(list[Any]):
         self.where: list[str] = [""] * n
 
     def append(self, node: Any) -> None:
+        """Record ``node`` and where the user made it, unless a nested derivative did."""
         frame: Any = sys._getframe(2)  # above the _apply that records this node
         where = None
         while frame is not None and frame.f_code is not _RUN_CODE:
@@ -366,9 +369,11 @@ class _Writer:
         return name
 
     def emit(self, line: str) -> None:
+        """Add a line to the body of the replay function."""
         self.lines.append("    " + line)
 
     def build(self, n: int, title: str) -> Callable[..., Any]:
+        """The replay function of ``n`` inputs, compiled (``title`` names it in tracebacks)."""
         params = ", ".join(f"v{i}" for i in range(n))
         src = f"def replay({params}):\n" + "\n".join(_freeing(self.lines)) + "\n"
         namespace = dict(self.names)
@@ -440,6 +445,7 @@ def _forward(w: _Writer, nodes: list[Any], need: list[bool], n: int, upto: int) 
 
 
 def _arg_names(w: _Writer, vals: tuple[Any, ...], parents: tuple[int, ...]) -> str:
+    """The replay's names for an op's arguments: tape entries, or constants of the trace."""
     return ", ".join(
         f"v{p}" if p >= 0 else w.const("c", v) for v, p in zip(vals, parents, strict=True)
     )
@@ -479,22 +485,27 @@ def _dot_tn(g: Any, x: Any, y: Any) -> Any:
 
 
 def _mm_x_outer(g: Any, x: Any, y: Any) -> Any:
+    """Matrix times vector: the matrix's gradient, the rank-1 ``g yᵀ``."""
     return np.dot(g[:, None], y[None, :])
 
 
 def _mm_x_vec(g: Any, x: Any, y: Any) -> Any:
+    """Vector times matrix: the vector's gradient, ``y g``."""
     return np.dot(y, g)
 
 
 def _mm_x_mat(g: Any, x: Any, y: Any) -> Any:
+    """Matrix times matrix: the left one's gradient, ``g yᵀ``."""
     return np.dot(g, y.T)
 
 
 def _mm_y_outer(g: Any, x: Any, y: Any) -> Any:
+    """Vector times matrix: the matrix's gradient, the rank-1 ``x gᵀ``."""
     return np.dot(x[:, None], g[None, :])
 
 
 def _mm_y_vec(g: Any, x: Any, y: Any) -> Any:
+    """Matrix times vector: the vector's gradient, ``g x``."""
     return np.dot(g, x)
 
 
@@ -532,6 +543,7 @@ def _matmul_vjp(op: Any, k: int, g: Any, vals: tuple[Any, ...]) -> tuple[Any] | 
 
 
 def _is_wrapper(v: Any) -> bool:
+    """Whether ``v`` is an array wrapper (``Vec``, ``Mat``)."""
     return type(v) is not np.ndarray and hasattr(type(v), "_rewrap")
 
 
@@ -638,6 +650,7 @@ def _accumulate(w: _Writer, cur: Any, gk: Any, p: int, src: str) -> Any:
 
 
 def _diverged(name: str) -> Exception:
+    """A derivative rule whose giving of a gradient changed since the trace."""
     return TraceError(
         f"the derivative rule of {name!r} gave a gradient in a replay where it gave none when "
         f"traced, or none where it gave one: whether it does depends on values, which a "
@@ -710,6 +723,7 @@ class _Cache:
         self.traces = 0
 
     def put(self, key: tuple[Any, ...], entry: Any) -> None:
+        """Keep ``entry`` for ``key``, dropping the oldest entry when full."""
         entries = self.entries
         if len(entries) >= self.bound:
             del entries[next(iter(entries))]
