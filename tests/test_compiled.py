@@ -596,3 +596,20 @@ def test_a_vec_read_into_a_constant_is_refused() -> None:
 
     with pytest.raises(TraceError, match="holds the value of a traced input"):
         compile_grad(f)(Vec[Any](np.ones(3)))
+
+
+class _Scaled(Model):
+    w: float
+    scale: float = tp.static(default=2.0)
+
+
+def test_a_static_field_is_part_of_the_signature() -> None:
+    def f(p: BVar[_Scaled]) -> BVar[float]:
+        return (p ^ _Scaled.w) * (p ^ _Scaled.scale)
+
+    cg = compile_grad(f)
+    assert cg(_Scaled(1.0, scale=2.0))[0] == _Scaled(2.0, scale=2.0)
+    assert cg(_Scaled(5.0, scale=2.0))[0] == _Scaled(2.0, scale=2.0)
+    assert cg.traces == 1
+    assert cg(_Scaled(1.0, scale=3.0))[0] == _Scaled(3.0, scale=3.0)  # baked in: traced again
+    assert cg.traces == 2
