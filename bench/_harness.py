@@ -102,6 +102,15 @@ def round_robin(variants: Sequence[Variant], rounds: int, sample_s: float) -> li
     return [Timing(v.name, s) for v, s in zip(variants, samples, strict=True)]
 
 
+def fastest(candidates: Sequence[Variant], rounds: int, sample_s: float) -> tuple[Variant, str]:
+    """The candidate with the smallest median in a short round-robin, and the table of them
+    (for baselines: the fastest of the ways a user might write the same computation)."""
+    ts = round_robin(candidates, rounds, sample_s)
+    best = min(range(len(ts)), key=lambda i: ts[i].median)
+    rows = [[tm.name, fmt_us(tm.median), f"{paired_ratio(tm, ts[best]):.3f}"] for tm in ts]
+    return candidates[best], table(["form", "median µs", "ratio to fastest"], rows)
+
+
 def minor_faults(call: Callable[[], object], calls: int = 50) -> float | None:
     """Minor page faults per call: memory the allocator handed back to the system and took
     again. glibc's malloc returns freed memory at the top of its heap once more than its trim

@@ -53,6 +53,7 @@ if __package__ in (None, ""):  # run as a script: make the repository importable
 from bench._harness import (
     Timing,
     Variant,
+    fastest,
     fmt_us,
     paired_ratio,
     print_facts,
@@ -370,14 +371,6 @@ def _check(name: str, got: Sequence[Any], want: Grads, p: Params) -> None:
             raise AssertionError(f"{name}: gradient {k} differs from the hand-written one")
 
 
-def _fastest(candidates: list[Variant], rounds: int, sample_s: float) -> tuple[Variant, str]:
-    """The candidate with the smallest median in a short round-robin, and the table of them."""
-    ts = round_robin(candidates, rounds, sample_s)
-    best = min(range(len(ts)), key=lambda i: ts[i].median)
-    rows = [[tm.name, fmt_us(tm.median), f"{paired_ratio(tm, ts[best]):.3f}"] for tm in ts]
-    return candidates[best], table(["form", "median µs", "ratio to fastest"], rows)
-
-
 def measure(config: str, rounds: int, sample_s: float, peers: bool) -> dict[str, Any]:
     """Check every variant's gradient, pick numpy's fastest forms, time everything."""
     pr = problem(config)
@@ -387,14 +380,14 @@ def measure(config: str, rounds: int, sample_s: float, peers: bool) -> dict[str,
     want = forms[0].grad(p, x, t)
     for form in forms:
         _check(f"numpy ({form.name})", form.grad(p, x, t), want, p)
-    grad_best, grad_table = _fastest(
+    grad_best, grad_table = fastest(
         [Variant(f.name, functools.partial(f.grad, p, x, t)) for f in forms],
         max(5, rounds // 4),
         sample_s,
     )
     losses = loss_forms(pr.layout)
     want_loss = losses[0][1](p, x, t)
-    loss_best, loss_table = _fastest(
+    loss_best, loss_table = fastest(
         [Variant(n, functools.partial(f, p, x, t)) for n, f in losses],
         max(5, rounds // 4),
         sample_s,
@@ -591,6 +584,14 @@ def verdict_table(vs: Sequence[Verdict]) -> str:
     )
 
 
+def verdict_matrix(vs: Sequence[Verdict], wheres: Sequence[str]) -> str:
+    """The verdicts as a table: a row per target, a column per configuration and threads."""
+    names = list(dict.fromkeys(v.target for v in vs))
+    cell = {(v.target, v.where): f"{v.figure} {'met' if v.met else '**missed**'}" for v in vs}
+    rows = [[n] + [cell.get((n, w), "") for w in wheres] for n in names]
+    return table(["target", *wheres], rows)
+
+
 def plot(path: str, res: Results) -> None:
     plt = importlib.import_module("matplotlib")
     plt.use("Agg")
@@ -665,7 +666,7 @@ def report(runs: Sequence[Any], markdown: bool) -> Results:
         print("\n## Markdown\n")
         print(table(["per gradient call, µs", *headers[1:]], rows))
         print()
-        print(verdict_table(verdicts))
+        print(verdict_matrix(verdicts, headers[1:]))
     return res
 
 
