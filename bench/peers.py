@@ -82,6 +82,7 @@ RECORD = "typedprop grad_bp, @model Mat/Vec"
 COMPILED = "typedprop compile_grad"
 FORWARD = "numpy forward by hand"
 EVAL = "typedprop eval_bp_n"
+TUPLE_SHORT = "grad_bp_n on arrays"
 ROWS = (NUMPY, TORCH, JAX_JIT, JAX, AUTOGRAD, TAPE, TUPLE, RECORD, COMPILED)
 
 
@@ -502,55 +503,35 @@ def _ratio(r: dict[str, Timing], a: str, b: str) -> float:
 def targets(res: Results, subject: str = TUPLE) -> list[Verdict]:
     """Issue 12's targets for ``subject`` (``grad_bp_n`` on arrays, or the compiled mode)."""
     out: list[Verdict] = []
-    configs = sorted({c for c, _ in res}, key=CONFIGS.index)
-    thread_set = sorted({n for _, n in res})
     short = "grad_bp" if subject == TUPLE else "compile_grad"
 
     def add(target: str, where: str, ratio: float, limit: float, strict: bool = False) -> None:
         met = ratio < limit if strict else ratio <= limit
         out.append(Verdict(target, where, f"{ratio:.2f}x", met))
 
-    for config in configs:
-        for n in thread_set:
-            r = res[config, n]
-            if subject not in r:
-                continue
-            where = f"{config}, {n} thread{'s' * (n > 1)}"
-            if config != "B=128":
-                for peer in (TORCH, JAX_JIT):
-                    if peer in r:
-                        add(
-                            f"{short} faster than {peer}",
-                            where,
-                            _ratio(r, subject, peer),
-                            1.0,
-                            True,
-                        )
-                add(f"{short} <= 1.10x numpy by hand", where, _ratio(r, subject, NUMPY), 1.10)
-            else:
-                add(f"{short} <= 1.05x numpy by hand", where, _ratio(r, subject, NUMPY), 1.05)
-                if TORCH in r:
-                    add(
-                        f"{short} faster than {TORCH}", where, _ratio(r, subject, TORCH), 1.0, True
-                    )
-                jit = [
-                    res[config, m][JAX_JIT].median for m in thread_set if JAX_JIT in res[config, m]
-                ]
-                if jit:
-                    add(
-                        f"{short} <= 1.15x JAX jit(grad) at its best thread setting",
-                        where,
-                        r[subject].median / min(jit),
-                        1.15,
-                    )
-            if subject == TUPLE:
+    for config, n in sorted(res, key=lambda k: (CONFIGS.index(k[0]), k[1])):
+        r = res[config, n]
+        if subject not in r:
+            continue
+        where = f"{config}, {n} thread{'s' * (n > 1)}"
+        if config != "B=128":
+            for peer in (TORCH, JAX_JIT):
+                if peer in r:
+                    add(f"{short} faster than {peer}", where, _ratio(r, subject, peer), 1, True)
+            add(f"{short} <= 1.10x numpy by hand", where, _ratio(r, subject, NUMPY), 1.10)
+        else:
+            add(f"{short} <= 1.05x numpy by hand", where, _ratio(r, subject, NUMPY), 1.05)
+            if TORCH in r:
+                add(f"{short} faster than {TORCH}", where, _ratio(r, subject, TORCH), 1, True)
+            jit = [q[JAX_JIT].median for (c, _), q in res.items() if c == config and JAX_JIT in q]
+            if jit:
+                best = r[subject].median / min(jit)
                 add(
-                    "@model Mat/Vec <= 1.05x grad_bp_n on arrays",
-                    where,
-                    _ratio(r, RECORD, TUPLE),
-                    1.05,
+                    f"{short} <= 1.15x JAX jit(grad) at its best thread setting", where, best, 1.15
                 )
-                add("eval_bp_n <= 1.05x numpy forward", where, _ratio(r, EVAL, FORWARD), 1.05)
+        if subject == TUPLE:
+            add(f"@model Mat/Vec <= 1.05x {TUPLE_SHORT}", where, _ratio(r, RECORD, TUPLE), 1.05)
+            add("eval_bp_n <= 1.05x numpy forward", where, _ratio(r, EVAL, FORWARD), 1.05)
     return out
 
 
