@@ -55,6 +55,7 @@ from bench._harness import (
     Variant,
     fastest,
     fmt_us,
+    machine_facts,
     paired_ratio,
     print_facts,
     round_robin,
@@ -574,26 +575,31 @@ def verdict_matrix(vs: Sequence[Verdict], wheres: Sequence[str]) -> str:
 
 
 def plot(path: str, res: Results) -> None:
-    plt = importlib.import_module("matplotlib")
-    plt.use("Agg")
+    """Bars of median µs, a panel per configuration; bars past 4x numpy's are cut and labelled."""
+    mpl = importlib.import_module("matplotlib")
+    mpl.use("Agg")
     pyplot = importlib.import_module("matplotlib.pyplot")
     configs = sorted({c for c, _ in res}, key=CONFIGS.index)
     thread_set = sorted({n for _, n in res})
     fig, axes = pyplot.subplots(1, len(configs), figsize=(5.5 * len(configs), 4.5), sharey=True)
     axes = np.atleast_1d(axes)
     names = [n for n in ROWS if any(n in r for r in res.values())]
+    ys = np.arange(len(names))
+    height = 0.8 / len(thread_set)
     for ax, config in zip(axes, configs, strict=True):
-        ys = np.arange(len(names))
-        height = 0.8 / len(thread_set)
+        cap = 4 * max(res[config, n][NUMPY].median for n in thread_set)
         for j, n in enumerate(thread_set):
             r = res[config, n]
             vals = [r[name].median if name in r else np.nan for name in names]
             label = f"{n} thread{'s' * (n > 1)}"
-            ax.barh(ys + j * height, vals, height=height, label=label)
+            ax.barh(ys + j * height, np.minimum(vals, cap), height=height, label=label)
+            for y, v in zip(ys + j * height, vals, strict=True):
+                if v > cap:
+                    ax.text(cap, y, f" {v:,.0f} ", va="center", ha="right", fontsize=7)
+        ax.set_xlim(0, cap)
         ax.set_yticks(ys + height * (len(thread_set) - 1) / 2, names)
         ax.invert_yaxis()
-        ax.set_xscale("log")
-        ax.set_xlabel("median µs per gradient (log scale, less is better)")
+        ax.set_xlabel("median µs per gradient (less is better)")
         ax.set_title(f"784-300-100-10 gradient, {config}")
         ax.legend(loc="lower right")
     fig.tight_layout()
@@ -671,11 +677,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, nargs="+", default=list(THREADS))
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=CONFIGS)
-    parser.add_argument("--rounds", type=int, default=30, help="samples per variant")
-    parser.add_argument("--sample-ms", type=float, default=25.0, help="length of one sample")
+    parser.add_argument("--rounds", type=int, default=60, help="samples per variant")
+    parser.add_argument("--sample-ms", type=float, default=5.0, help="length of one sample")
     parser.add_argument("--no-peers", action="store_true", help="numpy and typedprop only")
     parser.add_argument("--markdown", action="store_true", help="the tables for the docs")
     parser.add_argument("--plot", help="write a PNG chart to this path")
+    parser.add_argument("--save", help="also write the raw samples to this JSON file")
+    parser.add_argument("--load", help="report a saved run (--save) instead of measuring")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -683,8 +691,17 @@ def main(argv: Sequence[str] | None = None) -> None:
         run = child(n, args.configs, args.rounds, args.sample_ms / 1e3, not args.no_peers)
         Path(args.child).write_text(json.dumps(run))
         return
-    print_facts()
-    res = report(run_children(args), args.markdown)
+    if args.load:
+        saved = json.loads(Path(args.load).read_text())
+        facts, runs = saved["facts"], saved["runs"]
+        print("\n".join(f"# {line}" for line in facts) + "\n")
+    else:
+        facts = machine_facts()
+        print("\n".join(f"# {line}" for line in facts) + "\n")
+        runs = run_children(args)
+        if args.save:
+            Path(args.save).write_text(json.dumps({"facts": facts, "runs": runs}))
+    res = report(runs, args.markdown)
     if args.plot:
         plot(args.plot, res)
 
