@@ -57,7 +57,6 @@ from bench._harness import (
     fmt_us,
     machine_facts,
     paired_ratio,
-    print_facts,
     round_robin,
     table,
     warn_if_noisy,
