@@ -40,6 +40,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -372,8 +373,11 @@ def _check(name: str, got: Sequence[Any], want: Grads, p: Params) -> None:
             raise AssertionError(f"{name}: gradient {k} differs from the hand-written one")
 
 
-def measure(config: str, rounds: int, sample_s: float, peers: bool) -> dict[str, Any]:
+def measure(
+    config: str, rounds: int, sample_s: float, peers: bool, cpu: bool = False
+) -> dict[str, Any]:
     """Check every variant's gradient, pick numpy's fastest forms, time everything."""
+    clock = time.process_time_ns if cpu else time.perf_counter_ns
     pr = problem(config)
     p, x, t = pr.p, pr.x, pr.t
     batch = len(x) if pr.layout == "rows" else 1
@@ -385,6 +389,7 @@ def measure(config: str, rounds: int, sample_s: float, peers: bool) -> dict[str,
         [Variant(f.name, functools.partial(f.grad, p, x, t)) for f in forms],
         max(5, rounds // 4),
         sample_s,
+        clock,
     )
     losses = loss_forms(pr.layout)
     want_loss = losses[0][1](p, x, t)
@@ -392,6 +397,7 @@ def measure(config: str, rounds: int, sample_s: float, peers: bool) -> dict[str,
         [Variant(n, functools.partial(f, p, x, t)) for n, f in losses],
         max(5, rounds // 4),
         sample_s,
+        clock,
     )
 
     f6 = tuple_loss(pr)
@@ -424,7 +430,7 @@ def measure(config: str, rounds: int, sample_s: float, peers: bool) -> dict[str,
 
     variants = [Variant(n, c) for n, c in calls.items() if c is not None]
     variants += [Variant(FORWARD, loss_best.call), Variant(EVAL, lambda: eval_bp_n(f6, *p))]
-    timings = round_robin(variants, rounds, sample_s)
+    timings = round_robin(variants, rounds, sample_s, clock)
     warn_if_noisy(timings)
     return {
         "samples": {tm.name: tm.samples for tm in timings},
@@ -435,7 +441,9 @@ def measure(config: str, rounds: int, sample_s: float, peers: bool) -> dict[str,
     }
 
 
-def child(threads: int, configs: Sequence[str], rounds: int, sample_s: float, peers: bool) -> Any:
+def child(
+    threads: int, configs: Sequence[str], rounds: int, sample_s: float, peers: bool, cpu: bool
+) -> Any:
     """Everything at one thread setting (``XLA_FLAGS`` must be set before JAX is imported)."""
     if threads == 1:
         os.environ["XLA_FLAGS"] = (
@@ -453,11 +461,12 @@ def child(threads: int, configs: Sequence[str], rounds: int, sample_s: float, pe
         "jax": getattr(jax, "__version__", None),
         "autograd": _version("autograd") if peers else None,
     }
-    results = {c: measure(c, rounds, sample_s, peers) for c in configs}
+    results = {c: measure(c, rounds, sample_s, peers, cpu) for c in configs}
     if limit is not None:
         limit.restore_original_limits()
     return {
         "threads": threads,
+        "clock": "CPU time of the process" if cpu else "wall clock",
         "limited": limiter is not None,
         "torch threads": torch.get_num_threads() if torch is not None else None,
         "XLA_FLAGS": os.environ.get("XLA_FLAGS"),
@@ -612,7 +621,8 @@ def report(runs: Sequence[Any], markdown: bool) -> Results:
         n = run["threads"]
         lim = "threadpoolctl" if run["limited"] else "NOT limited (threadpoolctl missing)"
         print(
-            f"# {n} thread(s): BLAS {lim}; PyTorch threads {run['torch threads']}; "
+            f"# {n} thread(s), {run.get('clock', 'wall clock')}: BLAS {lim}; "
+            f"PyTorch threads {run['torch threads']}; "
             f"XLA_FLAGS={run['XLA_FLAGS'] or '(unset: XLA uses every core)'}"
         )
         print(f"# versions: {', '.join(f'{k} {v}' for k, v in run['versions'].items() if v)}")
@@ -666,6 +676,8 @@ def run_children(args: argparse.Namespace) -> list[Any]:
             cmd += ["--sample-ms", str(args.sample_ms), "--configs", *args.configs]
             if args.no_peers:
                 cmd.append("--no-peers")
+            if args.clock == "cpu":
+                cmd += ["--clock", "cpu"]
             print(f"# measuring with {n} thread(s)...", flush=True)
             subprocess.run(cmd, check=True)
             runs.append(json.loads(out.read_text()))
@@ -679,6 +691,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--rounds", type=int, default=60, help="samples per variant")
     parser.add_argument("--sample-ms", type=float, default=5.0, help="length of one sample")
     parser.add_argument("--no-peers", action="store_true", help="numpy and typedprop only")
+    parser.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="cpu: time by the process's CPU time (all threads), steadier on a busy machine; "
+        "meaningful with --threads 1",
+    )
     parser.add_argument("--markdown", action="store_true", help="the tables for the docs")
     parser.add_argument("--plot", help="write a PNG chart to this path")
     parser.add_argument("--save", help="also write the raw samples to this JSON file")
@@ -687,7 +706,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.child:
         (n,) = args.threads
-        run = child(n, args.configs, args.rounds, args.sample_ms / 1e3, not args.no_peers)
+        run = child(
+            n,
+            args.configs,
+            args.rounds,
+            args.sample_ms / 1e3,
+            not args.no_peers,
+            args.clock == "cpu",
+        )
         Path(args.child).write_text(json.dumps(run))
         return
     if args.load:
