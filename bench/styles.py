@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager, nullcontext
 from functools import partial
@@ -157,7 +158,9 @@ def manual_descent(
     return w1, b1, w2, b2, w3, b3
 
 
-def manual(batch: int, rounds: int, sample_s: float) -> tuple[Any, Any, str]:
+def manual(
+    batch: int, rounds: int, sample_s: float, clock: Callable[[], int]
+) -> tuple[Any, Any, str]:
     """The fastest hand-written gradient and loss: ``bench/network.py``'s tuned forms (in
     place, BLAS rank-1 products) or the formulas as written, both with the logistic as users
     write it, ``1 / (1 + exp(-z))``, whichever measures faster here."""
@@ -166,8 +169,12 @@ def manual(batch: int, rounds: int, sample_s: float) -> tuple[Any, Any, str]:
     tuned_loss = numpy_loss_1 if batch == 1 else numpy_loss_n
     grads = [("tuned gradient", tuned_grad), ("gradient as written", plain_grad)]
     losses = [("tuned loss", tuned_loss), ("loss as written", plain_loss)]
-    g, g_table = fastest([Variant(n, partial(f, p, x, t)) for n, f in grads], rounds, sample_s)
-    lo, l_table = fastest([Variant(n, partial(f, p, x, t)) for n, f in losses], rounds, sample_s)
+    g, g_table = fastest(
+        [Variant(n, partial(f, p, x, t)) for n, f in grads], rounds, sample_s, clock
+    )
+    lo, l_table = fastest(
+        [Variant(n, partial(f, p, x, t)) for n, f in losses], rounds, sample_s, clock
+    )
     return dict(grads)[g.name], dict(losses)[lo.name], g_table + "\n\n" + l_table
 
 
@@ -217,8 +224,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=25)
     parser.add_argument("--sample-ms", type=float, default=60.0)
     parser.add_argument("--threads", type=int, help="limit BLAS threads (threadpoolctl)")
+    parser.add_argument(
+        "--clock",
+        choices=("wall", "cpu"),
+        default="wall",
+        help="cpu: the process's CPU time, steadier on a busy machine (with --threads 1)",
+    )
     args = parser.parse_args()
     sample_s = args.sample_ms / 1e3
+    clock = time.process_time_ns if args.clock == "cpu" else time.perf_counter_ns
     limit: AbstractContextManager[Any] = nullcontext()
     if args.threads is not None:
         from threadpoolctl import threadpool_limits
@@ -228,10 +242,10 @@ def main() -> None:
     with limit:
         print_facts()
         for batch in args.batch:
-            hand_grad, hand_loss, forms = manual(batch, max(5, args.rounds // 3), sample_s)
+            hand_grad, hand_loss, forms = manual(batch, max(5, args.rounds // 3), sample_s, clock)
             print(f"\n## batch {batch}: the hand-written forms\n\n{forms}")
             found, group = variants(batch, hand_grad, hand_loss)
-            timings = round_robin(found, args.rounds, sample_s)
+            timings = round_robin(found, args.rounds, sample_s, clock)
             by = {tm.name: tm for tm in timings}
 
             def reference(
