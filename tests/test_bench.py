@@ -62,14 +62,23 @@ def test_verdicts_follow_the_figures() -> None:
         ("B=128", 2): _res(numpy=700, torch=700, jit=950, tuple=760, record=760, fwd=5, eval=5),
     }
     got = {(v.target, v.where): (v.figure, v.met) for v in peers.targets(res)}
-    assert got["grad_bp faster than PyTorch eager", "B=1 row, 1 thread"] == ("0.92x", True)
-    assert got["grad_bp faster than JAX jit(grad)", "B=1 row, 1 thread"] == ("1.00x", False)
-    assert got["grad_bp <= 1.10x numpy by hand", "B=1 row, 1 thread"] == ("1.10x", True)
+    assert got["grad_bp faster than PyTorch eager, batch 1", "B=1 row, 1 thread"] == (
+        "0.92x",
+        True,
+    )
+    assert got["grad_bp faster than JAX jit(grad), batch 1", "B=1 row, 1 thread"] == (
+        "1.00x",
+        False,
+    )
+    assert got["grad_bp <= 1.10x numpy by hand, batch 1", "B=1 row, 1 thread"] == ("1.10x", True)
     assert got["@model Mat/Vec <= 1.05x grad_bp_n on arrays", "B=1 row, 1 thread"][1] is False
     assert got["eval_bp_n <= 1.05x numpy forward", "B=1 row, 1 thread"] == ("1.04x", True)
-    assert got["grad_bp <= 1.05x numpy by hand", "B=128, 2 threads"] == ("1.09x", False)
-    assert got["grad_bp faster than PyTorch eager", "B=128, 2 threads"] == ("1.09x", False)
-    best = "grad_bp <= 1.15x JAX jit(grad) at its best thread setting"
+    assert got["grad_bp <= 1.05x numpy by hand, batch 128", "B=128, 2 threads"] == ("1.09x", False)
+    assert got["grad_bp faster than PyTorch eager, batch 128", "B=128, 2 threads"] == (
+        "1.09x",
+        False,
+    )
+    best = "grad_bp <= 1.15x JAX jit(grad) at its best threads, batch 128"
     assert got[best, "B=128, 1 thread"] == ("1.16x", False)  # 1040 / 900
     assert got[best, "B=128, 2 threads"] == ("0.84x", True)  # 760 / 900
     assert ("eval_bp_n <= 1.05x numpy forward", "B=128, 1 thread") in got
