@@ -606,7 +606,8 @@ def verdict_summary(vs: Sequence[Verdict]) -> str:
 
 
 def plot(path: str, res: Results) -> None:
-    """Bars of median µs, a panel per configuration; bars past 4x numpy's are cut and labelled."""
+    """Bars of median µs, a panel per configuration; bars past 4x numpy's fastest are cut and
+    labelled with their value."""
     mpl = importlib.import_module("matplotlib")
     mpl.use("Agg")
     pyplot = importlib.import_module("matplotlib.pyplot")
@@ -618,7 +619,7 @@ def plot(path: str, res: Results) -> None:
     ys = np.arange(len(names))
     height = 0.8 / len(thread_set)
     for ax, config in zip(axes, configs, strict=True):
-        cap = 4 * max(res[config, n][NUMPY].median for n in thread_set)
+        cap = 4 * min(res[config, n][NUMPY].median for n in thread_set)
         for j, n in enumerate(thread_set):
             r = res[config, n]
             vals = [r[name].median if name in r else np.nan for name in names]
@@ -632,8 +633,9 @@ def plot(path: str, res: Results) -> None:
         ax.invert_yaxis()
         ax.set_xlabel("median µs per gradient (less is better)")
         ax.set_title(f"784-300-100-10 gradient, {config}")
-        ax.legend(loc="lower right")
-    fig.tight_layout()
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="lower center", ncol=len(thread_set))
+    fig.tight_layout(rect=(0, 0.06, 1, 1))
     fig.savefig(path, dpi=90)
     print(f"wrote {path}")
 
