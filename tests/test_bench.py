@@ -3,6 +3,8 @@ verdicts on issue 12's targets follow the figures (the peers themselves are not 
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pytest
 
@@ -82,3 +84,46 @@ def test_verdicts_follow_the_figures() -> None:
     assert got[best, "B=128, 1 thread"] == ("1.16x", False)  # 1040 / 900
     assert got[best, "B=128, 2 threads"] == ("0.84x", True)  # 760 / 900
     assert ("eval_bp_n <= 1.05x numpy forward", "B=128, 1 thread") in got
+
+
+def test_a_compiled_mode_gets_its_row_and_its_targets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where ``typedprop.compile_grad`` exists, its gradients are checked and timed like the
+    others; a stand-in with the promised contract (``cg(*xs) == grad_bp_n(f, *xs)``) shows it."""
+    import typedprop
+
+    def compile_grad(f: Any) -> Any:
+        return lambda *xs: typedprop.grad_bp_n(f, *xs)
+
+    monkeypatch.setattr(typedprop, "compile_grad", compile_grad, raising=False)
+    got = peers.measure("B=1 vector", rounds=2, sample_s=1e-4, peers=False)
+    assert peers.COMPILED in got["samples"]
+    assert got["missing"] == []
+    res = {("B=1 vector", 1): {n: Timing(n, s) for n, s in got["samples"].items()}}
+    names = {v.target for v in peers.targets(res, peers.COMPILED)}
+    assert "compile_grad <= 1.10x numpy by hand, batch 1" in names
+
+
+def test_a_wrong_compiled_gradient_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    import typedprop
+
+    def compile_grad(f: Any) -> Any:
+        return lambda *xs: tuple(2 * g for g in typedprop.grad_bp_n(f, *xs))
+
+    monkeypatch.setattr(typedprop, "compile_grad", compile_grad, raising=False)
+    with pytest.raises(AssertionError, match="compile_grad: gradient 0 differs"):
+        peers.measure("B=1 row", rounds=2, sample_s=1e-4, peers=False)
+
+
+def test_missing_peers_are_named_with_how_to_install_them(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(peers, "_optional", lambda name: None)
+    got = peers.measure("B=1 row", rounds=2, sample_s=1e-4, peers=True)
+    assert {peers.TORCH, peers.JAX_JIT, peers.JAX, peers.AUTOGRAD} <= set(got["missing"])
+    run: dict[str, Any] = {"threads": 1, "limited": False, "torch threads": None}
+    run |= {"XLA_FLAGS": None, "versions": {}, "results": {"B=1 row": got}}
+    peers.report([run], markdown=True)
+    out = capsys.readouterr().out
+    assert "not installed: JAX grad, no jit, JAX jit(grad), PyTorch eager, autograd" in out
+    assert "pip install -e '.[bench]'" in out
+    assert "| typedprop grad_bp_n, 6 arrays" in out
