@@ -7,7 +7,7 @@ One run measures the whole table: every library, three configurations and two th
 - Rows: hand-written numpy (the fastest of the forms in ``bench/handwritten.py``, chosen by a
   short measurement of them all in each configuration, then timed again with the others),
   PyTorch eager, JAX ``jit(grad)`` and ``grad`` without ``jit``, autograd, a minimal list-based
-  tape (about 60 lines, below: the floor of a Python tape), typedprop ``grad_bp_n`` on six
+  tape (about 80 lines, below: the floor of a Python tape), typedprop ``grad_bp_n`` on six
   arrays, typedprop ``grad_bp`` on an ``@model`` record of ``Mat``/``Vec`` read through lenses,
   ``typedprop.compile_grad`` where that exists, and ``eval_bp_n`` against the hand-written
   forward pass.
