@@ -79,8 +79,16 @@ def _calibrate(call: Callable[[], object], sample_s: float) -> int:
         n *= 2
 
 
-def round_robin(variants: Sequence[Variant], rounds: int, sample_s: float) -> list[Timing]:
-    """Median-ready samples of every variant, interleaved (see the module docstring)."""
+def round_robin(
+    variants: Sequence[Variant],
+    rounds: int,
+    sample_s: float,
+    clock: Callable[[], int] = time.perf_counter_ns,
+) -> list[Timing]:
+    """Median-ready samples of every variant, interleaved (see the module docstring).
+
+    ``clock`` may be ``time.process_time_ns``: the CPU time of this process, all its threads
+    together, which a busy neighbour inflates far less than the wall clock (with one thread)."""
     numbers = [_calibrate(v.call, sample_s) for v in variants]
     samples: list[list[float]] = [[] for _ in variants]
     k = len(variants)
@@ -92,14 +100,28 @@ def round_robin(variants: Sequence[Variant], rounds: int, sample_s: float) -> li
             for j in range(k):
                 i = (r + j) % k
                 call, n = variants[i].call, numbers[i]
-                t0 = time.perf_counter_ns()
+                t0 = clock()
                 for _ in range(n):
                     call()
-                samples[i].append((time.perf_counter_ns() - t0) / n / 1e3)
+                samples[i].append((clock() - t0) / n / 1e3)
     finally:
         if gc_was_enabled:
             gc.enable()
     return [Timing(v.name, s) for v, s in zip(variants, samples, strict=True)]
+
+
+def fastest(
+    candidates: Sequence[Variant],
+    rounds: int,
+    sample_s: float,
+    clock: Callable[[], int] = time.perf_counter_ns,
+) -> tuple[Variant, str]:
+    """The candidate with the smallest median in a short round-robin, and the table of them
+    (for baselines: the fastest of the ways a user might write the same computation)."""
+    ts = round_robin(candidates, rounds, sample_s, clock)
+    best = min(range(len(ts)), key=lambda i: ts[i].median)
+    rows = [[tm.name, fmt_us(tm.median), f"{paired_ratio(tm, ts[best]):.3f}"] for tm in ts]
+    return candidates[best], table(["form", "median µs", "ratio to fastest"], rows)
 
 
 def minor_faults(call: Callable[[], object], calls: int = 50) -> float | None:
