@@ -1262,6 +1262,22 @@ def test_det_has_a_gradient_at_a_singular_matrix(a: Array, k: int) -> None:
     )
 
 
+def test_a_zero_pivot_gives_a_determinant_of_zero_not_a_warning() -> None:
+    """A singular matrix on which LAPACK's LU meets an exact zero pivot (numpy warns "divide by
+    zero encountered in det" there): det is 0, lndet -inf, invlndet a SingularMatrixError, and
+    no warning (the suite turns warnings into errors); inv, whose LU finds no exact zero pivot
+    there, raises rather than return infinities."""
+    rows = np.array([[1.0, 7.29e-97, 1.0], [5.66e-220, 0.0, 1.0]])
+    s = Mat(np.vstack([rows[0] - 2.0 * rows[1], rows]))
+    assert det(s) == 0.0
+    assert lndet(s) == -np.inf
+    check_grad(det, s, order=1)
+    with pytest.raises(SingularMatrixError, match=r"^invlndet: the matrix is singular"):
+        invlndet(s)
+    with pytest.raises(SingularMatrixError, match=r"^inv: the matrix is singular to working"):
+        inv(s)
+
+
 def test_singular_matrices_give_typed_errors_not_numpys() -> None:
     """inv, chol, lndet's gradient and det's second derivative at a singular matrix raise
     SingularMatrixError naming the operation; lndet's value there is -inf."""

@@ -47,12 +47,19 @@ def _inv_fwd(x: Mat[Any, Any]) -> Mat[Any, Any]:
 def _inverse(name: str, a: Any) -> Any:
     """``a``'s inverse, or a ``SingularMatrixError`` naming the operation that needed it."""
     try:
-        return np.linalg.inv(a)
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            inverse = np.linalg.inv(a)
     except np.linalg.LinAlgError as e:
         raise SingularMatrixError(
             f"{name}: the matrix is singular (its determinant is 0), so it has no inverse "
             f"({e}); {_SINGULAR_HINT}"
         ) from e
+    if not np.isfinite(inverse).all() and np.isfinite(a).all():
+        raise SingularMatrixError(
+            f"{name}: the matrix is singular to working precision (its inverse overflows to "
+            f"inf); {_SINGULAR_HINT}"
+        )
+    return inverse
 
 
 _SINGULAR_HINT = "check it with det(m) first, or regularise it (m + eps * eye(n))"
@@ -69,6 +76,19 @@ def _cofactors(a: Any) -> Any:
     after = np.concatenate((np.cumprod(sv[::-1][:-1])[::-1], one)) if n else sv
     sign = np.sign(np.linalg.det(u) * np.linalg.det(vt))
     return (u * (sign * before * after)) @ vt
+
+
+def _det(a: Any) -> Any:
+    """numpy's determinant, without the divide-by-zero warning LAPACK's LU raises on some
+    singular matrices (a zero pivot): the determinant there is 0, not a warning."""
+    with np.errstate(divide="ignore"):
+        return np.linalg.det(a)
+
+
+def _slogdet(a: Any) -> Any:
+    """numpy's ``slogdet``, without the warning of a zero pivot (``log |det|`` is -inf there)."""
+    with np.errstate(divide="ignore"):
+        return np.linalg.slogdet(a)
 
 
 def _det_vjp(g: Any, ans: Any, x: Any) -> Any:
@@ -92,11 +112,11 @@ def _lndet_vjp(g: Any, ans: Any, x: Any) -> Any:
 
 
 _INV: Op = Op("inv", 1, fwd=_inv_fwd, vjps=(lambda g, ans, x: -(tr(ans) @ g @ tr(ans)),))
-_DET: Op = Op("det", 1, fwd=lambda x: number(np.linalg.det(x.array)), vjps=(_det_vjp,))
+_DET: Op = Op("det", 1, fwd=lambda x: number(_det(x.array)), vjps=(_det_vjp,))
 _LNDET: Op = Op(
     "lndet",
     1,
-    fwd=lambda x: number(np.linalg.slogdet(x.array)[1]),
+    fwd=lambda x: number(_slogdet(x.array)[1]),
     vjps=(_lndet_vjp,),
 )
 
@@ -149,8 +169,8 @@ def lndet(x: Any) -> Any:
 
 def _invlndet_fwd(x: Mat[Any, Any]) -> tuple[Mat[Any, Any], Any, Any]:
     _check("invlndet", _square(x), x, why="; invlndet needs a square matrix")
-    sign, logdet = np.linalg.slogdet(x.array)
-    if sign == 0.0:
+    sign, logdet = _slogdet(x.array)
+    if sign == 0.0 or logdet == -np.inf:
         raise SingularMatrixError(
             f"invlndet: the matrix is singular (its determinant is 0), so it has no inverse "
             f"and log |det| is -inf; {_SINGULAR_HINT}"
