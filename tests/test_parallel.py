@@ -15,8 +15,6 @@ import dask
 import distributed  # before dask.config.set below: the config it sets must exist
 import numpy as np
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 from typedprop import BVar, ParallelError, auto, backprop, model, parallel
@@ -127,26 +125,30 @@ def test_tuple_gradient_is_the_one_process_gradient(cluster: parallel.Cluster) -
     assert close(grad, want_grad)
 
 
-@settings(max_examples=4)
-@given(st.lists(st.integers(1, 9), min_size=1, max_size=9))
-def test_any_split_gives_the_same_sum(cluster: parallel.Cluster, sizes: list[int]) -> None:
-    """However the rows are cut into shards, the sum is backprop's over all of them."""
-    data = make_data(sum(sizes), seed=len(sizes))
-    net = make_net(sum(sizes))
-    shards = split(data, list(np.cumsum(sizes)[:-1]))
+# Random splits from a seeded generator rather than hypothesis: Dask's event-loop thread calls
+# the random module while hypothesis draws, which hypothesis reports as a flaky strategy.
+@pytest.mark.parametrize("seed", range(4))
+def test_any_split_gives_the_same_sum(cluster: parallel.Cluster, seed: int) -> None:
+    """However the rows are cut into shards (1 to 9 of 1 to 9 rows), the sum is backprop's."""
+    rng = np.random.default_rng(seed)
+    sizes = rng.integers(1, 10, size=rng.integers(1, 10))
+    data, net = make_data(int(sizes.sum()), seed=seed), make_net(seed)
+    shards = split(data, [int(c) for c in np.cumsum(sizes)[:-1]])
     loss, grad = parallel.value_and_grad_sum(net_loss, net, shards, cluster.client)
     want_loss, want_grad = backprop(lambda n: net_loss(n, data), net)
     assert np.isclose(loss, want_loss, rtol=1e-12) and close(grad, want_grad)
 
 
 def test_shards_stay_on_the_workers_across_steps(cluster: parallel.Cluster) -> None:
-    """Scattered once, the shards keep their place over steps of different params; each step
-    is exact, and leaving the ``with`` block frees them."""
+    """Scattered once, in a contiguous run per worker, the shards keep their place over steps
+    of different params; each step is exact, and leaving the ``with`` block frees them."""
     data = make_data(24)
     with parallel.scatter(split(data, [8, 16]), cluster.client) as sharded:
         keys = [fut.key for fut in sharded.futures]
         client: Any = cluster.client  # Dask's methods are unannotated
         placed = client.who_has(sharded.futures)
+        holders = [placed[key] for key in keys]
+        assert holders[0] == holders[1] != holders[2]  # contiguous runs, one per worker
         for seed in (3, 4):
             net = make_net(seed)
             loss, grad = parallel.value_and_grad_sum(net_loss, net, sharded)

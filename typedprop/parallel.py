@@ -311,13 +311,23 @@ class ShardedData(Generic[D]):
         self._futures: list[Future[Any]] = self._send(list(range(len(self._shards))))
 
     def _send(self, indices: list[int]) -> list[Future[Any]]:
-        """Scatter the shards at ``indices``; an unpicklable one is named."""
-        chosen = [self._shards[i] for i in indices]
-        try:
-            futures: list[Future[Any]] = _untyped(self.client).scatter(chosen, hash=False)
-        except Exception as e:
-            raise _unsendable_shard(chosen, indices, e) from e
-        return futures
+        """Scatter the shards at ``indices`` in contiguous runs, one run per worker, so that the
+        first sums of the tree (neighbours) add gradients on one worker; an unpicklable shard is
+        named."""
+        client = _untyped(self.client)
+        workers = sorted(client.scheduler_info(n_workers=-1)["workers"]) or [None]
+        runs: dict[Any, list[int]] = {}
+        for k, i in enumerate(indices):
+            runs.setdefault(workers[k * len(workers) // len(indices)], []).append(i)
+        futures: dict[int, Future[Any]] = {}
+        for worker, run in runs.items():
+            chosen = [self._shards[i] for i in run]
+            try:
+                sent = client.scatter(chosen, workers=worker, hash=False)
+            except Exception as e:
+                raise _unsendable_shard(chosen, run, e) from e
+            futures.update(zip(run, sent, strict=True))
+        return [futures[i] for i in indices]
 
     def _restore(self) -> None:
         """Send again the shards lost with a worker that died."""
@@ -387,8 +397,22 @@ def _dask_step(
     tag = uuid.uuid4().hex[:12]
     (sent,) = client.scatter([params], broadcast=True, hash=False)  # a tuple would be split
     keys = [f"typedprop-shard-{i}-{tag}" for i in range(total)]
+    # each shard's task runs where the shard is (Dask's work stealing would copy shards to an
+    # idle worker); a shard lost with its worker cancels its task, and the step is rerun
+    holders = client.who_has(data.futures)
     leaves = [
-        client.submit(_shard_value_and_grad, f, sent, s, i, total, key=k, pure=False)
+        client.submit(
+            _shard_value_and_grad,
+            f,
+            sent,
+            s,
+            i,
+            total,
+            key=k,
+            pure=False,
+            workers=list(holders.get(s.key, ())) or None,
+            allow_other_workers=False,
+        )
         for i, (s, k) in enumerate(zip(data.futures, keys, strict=True))
     ]
     level = leaves
