@@ -17,8 +17,18 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
-from typedprop import BVar, ParallelError, auto, backprop, model, parallel
+from typedprop import (
+    Backprop,
+    BVar,
+    ParallelError,
+    auto,
+    backprop,
+    model,
+    parallel,
+    register_backprop,
+)
 from typedprop.functions import cross_entropy, logistic, sum_elements
+from typedprop.parallel import _Partial, _tree_sum
 
 Array = NDArray[np.float64]
 Shard = tuple[Array, Array]
@@ -159,20 +169,51 @@ def test_shards_stay_on_the_workers_across_steps(cluster: parallel.Cluster) -> N
     assert sharded.futures == []
 
 
-def test_the_sum_is_a_tree_of_tasks_on_the_workers(cluster: parallel.Cluster) -> None:
-    """8 shards: 8 gradient tasks and 7 sums, all run on the workers, 3 levels deep."""
+def test_each_worker_sums_its_shards_then_the_workers_sum(cluster: parallel.Cluster) -> None:
+    """8 shards on 2 workers: one task per worker over the 4 shards it holds, on that worker,
+    then one sum of the two."""
     data = make_data(16)
-    with distributed.get_task_stream(cluster.client) as stream:
-        parallel.value_and_grad_sum(
-            net_loss, make_net(), split(data, list(range(2, 16, 2))), cluster.client
-        )
-    names = [task["key"].split("-")[1] for task in stream.data if "typedprop" in task["key"]]
-    sums = sorted(k for task in stream.data if "typedprop-sum" in (k := task["key"]))
-    assert names.count("shard") == 8 and names.count("sum") == 7
-    assert {k.split("-")[2] for k in sums} == {"0", "1", "2"}
-    assert {task["worker"] for task in stream.data} <= set(
-        cluster.client.scheduler_info()["workers"]
-    )
+    with parallel.scatter(split(data, list(range(2, 16, 2))), cluster.client) as sharded:
+        client: Any = cluster.client  # Dask's methods are unannotated
+        placed = client.who_has(sharded.futures)
+        holders = [placed[fut.key][0] for fut in sharded.futures]
+        with distributed.get_task_stream(cluster.client) as stream:
+            parallel.value_and_grad_sum(net_loss, make_net(), sharded)
+    ran = {task["key"]: task["worker"] for task in stream.data}
+    runs = {int(k.split("-")[2]): w for k, w in ran.items() if k.startswith("typedprop-shards-")}
+    assert runs == {0: holders[0], 4: holders[4]} and holders[0] != holders[4]
+    assert holders == [holders[0]] * 4 + [holders[4]] * 4
+    assert sum(k.startswith("typedprop-sum-") for k in ran) == 1
+
+
+class Depth:
+    """A value whose sum records how deep a tree of sums is."""
+
+    def __init__(self, depth: int) -> None:
+        self.depth = depth
+
+
+class DepthSum(Backprop[Depth]):
+    def zero(self, x: Depth) -> Depth:
+        return Depth(0)
+
+    def add(self, x: Depth, y: Depth) -> Depth:
+        return Depth(max(x.depth, y.depth) + 1)
+
+    def one(self, x: Depth) -> Depth:
+        return Depth(1)
+
+
+register_backprop(Depth, DepthSum())
+
+
+def test_a_run_of_shards_is_summed_as_a_balanced_tree() -> None:
+    """Within a task, 8 shards' gradients are added 3 sums deep (a running sum is 7 deep),
+    5 shards 3 deep; every shard is counted."""
+    for n, depth in ((8, 3), (5, 3), (1, 0)):
+        total = _tree_sum(_Partial(1.0, Depth(0), 1) for _ in range(n))
+        assert isinstance(total, _Partial)
+        assert (total.loss, total.grad.depth, total.shards) == (n, depth, n)
 
 
 def test_an_address_and_the_current_client_are_used(cluster: parallel.Cluster) -> None:

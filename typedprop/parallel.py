@@ -31,7 +31,7 @@ import threading
 import traceback
 import typing
 import uuid
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
@@ -138,12 +138,36 @@ def _one_line(e: BaseException) -> str:
     return f"{type(e).__name__}: {text}" if text else type(e).__name__
 
 
-def _tree_sum(parts: list[_Partial | _Failure]) -> _Partial | _Failure:
-    """Pairwise sums of neighbours until one is left (a balanced tree, not a running sum)."""
-    while len(parts) > 1:
-        pairs = [_combine(parts[i], parts[i + 1]) for i in range(0, len(parts) - 1, 2)]
-        parts = pairs + parts[len(parts) - len(parts) % 2 :]
-    return parts[0]
+def _tree_sum(parts: Iterable[_Partial | _Failure]) -> _Partial | _Failure:
+    """The sum of ``parts`` as a balanced tree of pairwise sums, in order, holding at most
+    about log2(n) partial sums at once (a binary counter: equal-sized neighbours merge)."""
+    stack: list[tuple[int, _Partial | _Failure]] = []
+    for part in parts:
+        size, total = 1, part
+        while stack and stack[-1][0] == size:
+            below = stack.pop()[1]
+            size, total = 2 * size, _combine(below, total)
+        stack.append((size, total))
+    total = stack.pop()[1]
+    while stack:
+        total = _combine(stack.pop()[1], total)
+    return total
+
+
+def _run_value_and_grad(
+    f: Callable[[BVar[P], D], BVar[float]],
+    params: P,
+    shards: list[D],
+    indices: list[int],
+    total: int,
+) -> _Partial | _Failure:
+    """The sum over a worker's run of shards, computed one shard after another on the worker
+    that holds them (a task per run, not per shard: Dask's cost per task is milliseconds)."""
+    parts = (
+        _shard_value_and_grad(f, params, shard, i, total)
+        for shard, i in zip(shards, indices, strict=True)
+    )
+    return _tree_sum(parts)
 
 
 def _result(outcome: _Partial | _Failure, total: int) -> tuple[float, Any]:
@@ -391,29 +415,34 @@ class _LostShardsError(Exception):
 def _dask_step(
     f: Callable[[BVar[P], D], BVar[float]], params: P, data: ShardedData[D]
 ) -> tuple[float, P]:
-    """One step on Dask: a task per shard where it lives, then a tree of sums on the workers."""
+    """One step on Dask: a task per worker over the shards it holds, then a tree of sums across
+    workers."""
     distributed = _distributed()
     client, total = _untyped(data.client), len(data)
     tag = uuid.uuid4().hex[:12]
     (sent,) = client.scatter([params], broadcast=True, hash=False)  # a tuple would be split
-    keys = [f"typedprop-shard-{i}-{tag}" for i in range(total)]
-    # each shard's task runs where the shard is (Dask's work stealing would copy shards to an
-    # idle worker); a shard lost with its worker cancels its task, and the step is rerun
-    holders = client.who_has(data.futures)
+    futures = data.futures
+    holders = client.who_has(futures)
+    runs: dict[str | None, list[int]] = {}
+    for i, fut in enumerate(futures):
+        runs.setdefault(next(iter(holders.get(fut.key, ())), None), []).append(i)
+    # each run's task is pinned where its shards are (Dask's work stealing would copy shards to
+    # an idle worker); a shard lost with its worker cancels its task, and the step is rerun
+    keys = {f"typedprop-shards-{run[0]}-{tag}": run for run in runs.values()}
     leaves = [
         client.submit(
-            _shard_value_and_grad,
+            _run_value_and_grad,
             f,
             sent,
-            s,
-            i,
+            [futures[i] for i in run],
+            run,
             total,
-            key=k,
+            key=key,
             pure=False,
-            workers=list(holders.get(s.key, ())) or None,
-            allow_other_workers=False,
+            workers=worker,
+            allow_other_workers=worker is None,  # no holder: lost, the task will be cancelled
         )
-        for i, (s, k) in enumerate(zip(data.futures, keys, strict=True))
+        for key, (worker, run) in zip(keys, runs.items(), strict=True)
     ]
     level = leaves
     for depth in itertools.count():
@@ -427,26 +456,37 @@ def _dask_step(
     try:
         outcome: _Partial | _Failure = level[0].result()
     except distributed.KilledWorker as e:
-        index = keys.index(e.task) if e.task in keys else None
-        where = f"shard {index} of {total}" if index is not None else "summing the shards"
+        run = keys.get(e.task)
+        where = f"{_shards_named(run)} of {total}" if run else "summing the shards"
         raise ParallelError(
             f"{where}: the worker running it died, and so did every worker that retried it "
             f"({_one_line(e)}); look for the worker's own error (memory, a crash in native "
             "code) in its log",
-            index,
+            run[0] if run else None,
         ) from e
     except distributed.client.FutureCancelledError as e:
         if any(fut.status != "finished" for fut in data.futures):
             raise _LostShardsError from e
         raise ParallelError(f"the step was cancelled: {_one_line(e)}") from e
     except Exception as e:
-        erred = [i for i, leaf in enumerate(leaves) if leaf.status == "error"]
-        index = erred[0] if erred else None
-        where = f"shard {index} of {total}" if index is not None else "the step"
+        erred = [
+            run for leaf, run in zip(leaves, keys.values(), strict=True) if leaf.status == "error"
+        ]
+        where = f"{_shards_named(erred[0])} of {total}" if erred else "the step"
         raise ParallelError(
-            f"{where}: the task failed on the worker: {_one_line(e)}", index
+            f"{where}: the task failed on the worker: {_one_line(e)}",
+            erred[0][0] if erred else None,
         ) from e
     return _result(outcome, total)  # the step's futures, params' included, go with this frame
+
+
+def _shards_named(run: list[int]) -> str:
+    """``shard 3``, ``shards 0-31`` or ``shards 1, 4, 6`` for a run of shard indices."""
+    if len(run) == 1:
+        return f"shard {run[0]}"
+    if run == list(range(run[0], run[-1] + 1)):
+        return f"shards {run[0]}-{run[-1]}"
+    return "shards " + ", ".join(map(str, run))
 
 
 # --- any executor ---
