@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 from numpy.typing import NDArray
 
+from examples import mnist, parallel_mnist
 from typedprop import (
     Backprop,
     BVar,
@@ -382,6 +383,18 @@ def test_workers_that_keep_dying_fail_the_step(cluster: parallel.Cluster) -> Non
     with pytest.raises(ParallelError, match="died"):
         parallel.value_and_grad_sum(_die, make_net(), split(make_data(4), [2]), cluster.client)
     cluster.client.wait_for_workers(2, timeout=60)
+
+
+# --- the example ---
+
+
+def test_parallel_mnist_learns_what_mnist_learns(cluster: parallel.Cluster) -> None:
+    """examples/parallel_mnist.py on the cluster reaches mnist.py's accuracy with its options:
+    the same batches, each gradient the same sum."""
+    options = ["--quick", "--batch", "128", "--quiet"]
+    alone = mnist.main(options)
+    shared = parallel_mnist.main([*options, "--workers", "2", "--address", cluster.address])
+    assert shared == alone and alone > 0.3
 
 
 # --- the extra ---
