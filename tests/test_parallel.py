@@ -308,6 +308,26 @@ def test_params_of_the_wrong_type_are_refused(cluster: parallel.Cluster) -> None
         parallel.value_and_grad_sum(net_loss, cast(Any, object()), shards, cluster.client)
 
 
+def test_params_of_a_class_the_workers_cannot_import_are_refused(
+    cluster: parallel.Cluster,
+) -> None:
+    """A @model class defined where no module holds it (a function, a script's __main__, a
+    notebook) would reach the workers by value, unregistered: refused before anything is sent,
+    even inside a tuple."""
+
+    @model
+    class Local:
+        weight: Array
+
+    def loss(p: BVar[tuple[Local, Array]], shard: Shard) -> BVar[float]:
+        return sum_elements((p[0] ^ Local.weight) * 0.0)
+
+    with pytest.raises(ParallelError, match=r"Local is defined in .*cannot import; define it"):
+        parallel.value_and_grad_sum(
+            loss, (Local(np.zeros(2)), np.zeros(1)), split(make_data(4), [2]), cluster.client
+        )
+
+
 def test_a_loss_that_closes_over_a_lock_cannot_be_sent(cluster: parallel.Cluster) -> None:
     """Not even cloudpickle sends a lock: one error, before any task, naming the shards."""
     lock = threading.Lock()

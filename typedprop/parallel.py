@@ -27,6 +27,7 @@ import atexit
 import itertools
 import os
 import pickle
+import sys
 import threading
 import traceback
 import typing
@@ -200,6 +201,31 @@ def _check_params(f: Callable[..., Any], params: object) -> None:
         )
 
 
+def _check_importable(params: object) -> None:
+    """Params whose classes Dask workers can import: a class defined in a script or notebook
+    (``__main__``) or an ``exec`` would be sent by value, without its ``Backprop`` instance."""
+    seen: set[type] = set()
+    todo = [params]
+    while todo:
+        x = todo.pop()
+        kind = type(x)
+        if kind not in seen and kind.__module__ != "builtins":
+            seen.add(kind)
+            module = sys.modules.get(kind.__module__)
+            found: Any = module
+            for part in kind.__qualname__.split("."):
+                found = getattr(found, part, None)
+            if kind.__module__ == "__main__" or found is not kind:
+                where = "a script or notebook (__main__)" if module is not None else "no module"
+                raise ParallelError(
+                    f"params: {kind.__qualname__} is defined in {where} "
+                    f"({kind.__module__!r}), which Dask workers cannot import; define it in a "
+                    "module of its own (a .py file beside your script) and import it from there"
+                )
+        children = instance_for(x).children(x)
+        todo.extend(children or ())
+
+
 def _annotated_params_type(f: Callable[..., Any]) -> type | None:
     """``X`` where ``f``'s first parameter is annotated ``BVar[X]`` with a plain class ``X``."""
     try:
@@ -267,7 +293,12 @@ class Cluster:
         return address
 
     def close(self) -> None:
-        """Disconnect the client and stop the workers and the scheduler."""
+        """Disconnect the client (and any this module connected by its address) and stop the
+        workers and the scheduler."""
+        with _lock:
+            by_address = _connected.pop(self.address, None)
+        if by_address is not None:
+            _untyped(by_address).close()
         _untyped(self.client).close()
         self.cluster.close()
 
@@ -305,7 +336,7 @@ def _dask_client(client: Client | str | None) -> Client:
         return given
     with _lock:
         if isinstance(client, str):
-            if client not in _connected:
+            if client not in _connected or _untyped(_connected[client]).status != "running":
                 _connected[client] = distributed.Client(client)
             return _connected[client]
         try:
@@ -582,6 +613,7 @@ def value_and_grad_sum(
         return _executor_step(f, params, shards, client)
     import cloudpickle
 
+    _check_importable(params)
     if isinstance(shards, ShardedData):
         if client is not None and _dask_client(client) is not shards.client:
             raise ParallelError(
