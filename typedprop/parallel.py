@@ -442,6 +442,10 @@ def scatter(shards: Sequence[D], client: Client | str | None = None) -> ShardedD
 class _LostShardsError(Exception):
     """Shards lost with a dead worker during a step; they are sent again and the step rerun."""
 
+    def __init__(self, shards: list[int]) -> None:
+        super().__init__(shards)
+        self.shards = shards
+
 
 def _dask_step(
     f: Callable[[BVar[P], D], BVar[float]], params: P, data: ShardedData[D]
@@ -496,8 +500,9 @@ def _dask_step(
             run[0] if run else None,
         ) from e
     except distributed.client.FutureCancelledError as e:
-        if any(fut.status != "finished" for fut in data.futures):
-            raise _LostShardsError from e
+        lost = [i for i, fut in enumerate(data.futures) if fut.status != "finished"]
+        if lost:
+            raise _LostShardsError(lost) from e
         raise ParallelError(f"the step was cancelled: {_one_line(e)}") from e
     except Exception as e:
         erred = [
@@ -629,11 +634,14 @@ def value_and_grad_sum(
             data._restore()
             try:
                 return _dask_step(f, params, data)
-            except _LostShardsError:
+            except _LostShardsError as e:
                 if attempt == retries:
                     raise ParallelError(
-                        f"workers holding shards died in each of {retries + 1} tries; "
-                        "no sum was returned"
+                        f"{_shards_named(e.shards)} of {len(data)}: the worker holding them "
+                        f"died during the step, in each of {retries + 1} tries (sent again "
+                        "each time); no sum was returned. Look for the worker's own error "
+                        "(memory, a crash in native code) in its log",
+                        e.shards[0],
                     ) from None
         raise AssertionError("unreachable")  # the loop returns or raises
     finally:
