@@ -238,6 +238,34 @@ def test_lambdas_travel_to_dask_workers(cluster: parallel.Cluster) -> None:
     assert np.isclose(loss, 2.0 * backprop(lambda n: net_loss(n, data), make_net())[0])
 
 
+def test_with_no_client_a_local_cluster_starts_and_closes_at_exit() -> None:
+    """In a fresh process with no Dask client, the first step starts a local cluster of one
+    worker per core, the next step reuses it, and the interpreter exits cleanly."""
+    code = (
+        "import os\n"
+        "from typedprop import parallel\n"
+        "from tests.test_parallel import make_net, make_data, net_loss, split\n"
+        "if __name__ == '__main__':\n"
+        "    shards = split(make_data(8), [4])\n"
+        "    first = parallel.value_and_grad_sum(net_loss, make_net(), shards)[0]\n"
+        "    cluster = parallel._default\n"
+        "    again = parallel.value_and_grad_sum(net_loss, make_net(), shards)[0]\n"
+        "    workers = cluster.client.scheduler_info()['workers']\n"
+        "    assert parallel._default is cluster and len(workers) == os.cpu_count()\n"
+        "    print(first == again)\n"
+    )
+    run = subprocess.run(
+        [sys.executable, "-W", "error", "-c", code],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert run.returncode == 0 and run.stdout == "True\n", run.stderr
+    assert "Traceback" not in run.stderr and "Warning" not in run.stderr, run.stderr
+
+
 # --- executors ---
 
 

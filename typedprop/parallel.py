@@ -261,7 +261,8 @@ class Cluster:
 
     Use it as a context manager (it closes the workers on exit) and pass ``cluster.client`` as
     ``client``. Workers run one thread each, with BLAS at one thread (Dask's default for worker
-    processes), so ``workers`` processes use ``workers`` cores. On Linux and macOS worker
+    processes), so ``workers`` processes use ``workers`` cores; there is no dashboard. Other
+    keyword arguments go to Dask's ``LocalCluster`` and override these. On Linux and macOS worker
     processes are spawned: a script that starts one needs ``if __name__ == "__main__":``.
 
     Example:
@@ -277,6 +278,9 @@ class Cluster:
             "threads_per_worker": 1,
             "processes": True,
             "dashboard_address": None,
+            # the scheduler's HTTP endpoints (health, metrics) still listen, by default on
+            # 8787, and warn when another cluster has it: any free port instead
+            "scheduler_kwargs": {"dashboard_address": ":0"},
         }
         options.update(local_cluster_options)
         self.cluster: Any = distributed.LocalCluster(**options)
@@ -317,13 +321,14 @@ _connected: dict[str, Client] = {}
 def _close_defaults() -> None:
     """Close what this module opened on its own: the default cluster, clients by address."""
     global _default
-    with _lock:
-        for client in _connected.values():
-            _untyped(client).close()
+    with _lock:  # taken out under the lock, closed after it (Cluster.close takes it too)
+        clients, cluster = list(_connected.values()), _default
         _connected.clear()
-        if _default is not None:
-            _default.close()
-            _default = None
+        _default = None
+    for client in clients:
+        _untyped(client).close()
+    if cluster is not None:
+        cluster.close()
 
 
 def _dask_client(client: Client | str | None) -> Client:
