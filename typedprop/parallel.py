@@ -3,7 +3,8 @@
 The gradient of ``sum_k f(params, shard_k)`` is the sum of the shards' gradients, and every
 value typedprop differentiates knows how to add itself (``Backprop.add``), ``@model`` records
 included. ``value_and_grad_sum`` runs ``backprop`` on each shard where the shard lives and adds
-the gradients up in a tree, so a 64-shard sum does not wait on one process.
+the gradients up in a tree: each worker adds those of its own shards, then the workers' sums
+are added pairwise on the workers, so a 64-shard sum does not wait on one process.
 
 Where it runs (the ``client`` argument):
 
@@ -70,7 +71,7 @@ def _distributed() -> Any:
 
 
 class _Partial(NamedTuple):
-    """The loss and gradient summed over ``count`` shards."""
+    """The loss and gradient summed over ``shards`` shards."""
 
     loss: float
     grad: Any
