@@ -337,9 +337,10 @@ def _dask_client(client: Client | str | None) -> Client:
     default local cluster's (started here on first use, closed when the interpreter exits)."""
     global _default
     distributed = _distributed()
-    if isinstance(client, distributed.Client):
-        given: Client = client
-        return given
+    from distributed import Client as DaskClient  # importable: _distributed() said so
+
+    if isinstance(client, DaskClient):
+        return client
     with _lock:
         if isinstance(client, str):
             if client not in _connected or _untyped(_connected[client]).status != "running":
