@@ -121,11 +121,13 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=2, help="Dask worker processes")
     parser.add_argument("--shards", type=int, nargs="+", default=[2, 16, 64])
     parser.add_argument("--rounds", type=int, default=9, help="samples per variant")
+
     args = parser.parse_args()
 
     from threadpoolctl import threadpool_limits
 
-    print_facts()  # before Dask, which sets OPENBLAS_NUM_THREADS and others here for its workers
+    with threadpool_limits(1):
+        print_facts()  # before Dask, which sets OPENBLAS_NUM_THREADS and others here
     with threadpool_limits(1), parallel.Cluster(workers=args.workers) as cluster:
         blas = cluster.client.run(lambda: os.environ.get("OPENBLAS_NUM_THREADS"))
         print(f"# {args.workers} workers, OPENBLAS_NUM_THREADS on each: {sorted(blas.values())}")

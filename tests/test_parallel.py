@@ -22,6 +22,7 @@ from typedprop import (
     Backprop,
     BVar,
     ParallelError,
+    allclose,
     auto,
     backprop,
     model,
@@ -84,12 +85,7 @@ def tuple_loss(params: BVar[tuple[Array, Array]], shard: Shard) -> BVar[float]:
 
 def close(a: Any, b: Any) -> bool:
     """Records, tuples and arrays equal to float rounding."""
-    if isinstance(a, tuple):
-        return all(close(x, y) for x, y in zip(a, b, strict=True))
-    if isinstance(a, (Net, Layer)):
-        fields = ("hidden", "out") if isinstance(a, Net) else ("weight", "bias")
-        return all(close(getattr(a, k), getattr(b, k)) for k in fields)
-    return bool(np.allclose(a, b, rtol=1e-12, atol=1e-12))
+    return allclose(a, b, rtol=1e-12, atol=1e-12)
 
 
 @pytest.fixture(scope="module")
