@@ -368,10 +368,10 @@ def _writable(text: str) -> str:
     return text
 
 
-def main(argv: list[str] | None = None) -> float:
-    """Parse the arguments, load and check the data, train, report; the final test accuracy."""
+def arguments(description: str | None) -> argparse.ArgumentParser:
+    """The command line's options (``examples/parallel_mnist.py`` adds its own to them)."""
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--idx", help="a directory of MNIST IDX files (default: sklearn digits)")
     parser.add_argument(
@@ -390,6 +390,12 @@ def main(argv: list[str] | None = None) -> float:
     parser.add_argument(
         "--plot", type=_writable, help="write a PNG of the loss curve and misclassified digits"
     )
+    return parser
+
+
+def main(argv: list[str] | None = None) -> float:
+    """Parse the arguments, load and check the data, train, report; the final test accuracy."""
+    parser = arguments(__doc__)
     args = parser.parse_args(argv)
     rng = np.random.default_rng(args.seed)
     try:

@@ -267,6 +267,7 @@ def test_examples_are_all_listed() -> None:
         "extensible_network",
         "mnist",
         "north_star",
+        "parallel_mnist",
         "quickstart",
         "spiral",
     ]

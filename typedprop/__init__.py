@@ -43,6 +43,7 @@ from typedprop.errors import LensError as LensError
 from typedprop.errors import MissingInstanceError as MissingInstanceError
 from typedprop.errors import NoGradientError as NoGradientError
 from typedprop.errors import NonScalarOutputError as NonScalarOutputError
+from typedprop.errors import ParallelError as ParallelError
 from typedprop.errors import PullbackError as PullbackError
 from typedprop.errors import ShapeError as ShapeError
 from typedprop.errors import SingularMatrixError as SingularMatrixError
@@ -101,6 +102,7 @@ __all__ = [
     "NoGradientError",
     "NonScalarOutputError",
     "Op",
+    "ParallelError",
     "Prism",
     "PullbackError",
     "ShapeError",

@@ -17,6 +17,7 @@ __all__ = [
     "MissingInstanceError",
     "NoGradientError",
     "NonScalarOutputError",
+    "ParallelError",
     "PullbackError",
     "ShapeError",
     "SingularMatrixError",
@@ -72,6 +73,17 @@ class PullbackError(TypedpropError, TypeError):
 
 class SingularMatrixError(TypedpropError, ValueError):
     """A matrix without the property an operation needs: an inverse, or positive definiteness."""
+
+
+class ParallelError(TypedpropError, RuntimeError):
+    """A data-parallel step (``typedprop.parallel``) that cannot give the whole sum: a shard
+    whose loss raised, a function or value that cannot be sent to the workers, a worker lost.
+    ``shard`` is the index of the shard it names (``None`` when it concerns none in particular).
+    """
+
+    def __init__(self, message: str, shard: int | None = None) -> None:
+        super().__init__(message)
+        self.shard = shard
 
 
 class DegenerateError(TypedpropError, ValueError):
