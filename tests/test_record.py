@@ -533,3 +533,29 @@ def test_float_fields_take_any_real_number() -> None:
         make(rate, np.zeros((1, 2)), np.ones(2))
     g = tp.grad_bp(lambda r: make(r, np.zeros((1, 2)), np.ones(2)).rate * 2.0, 1.0)
     assert g == 2.0
+
+
+def test_the_quick_field_checks_agree_with_the_full_ones() -> None:
+    """A value that passes a field's quick check is stored as given; anything else still gets
+    the full check, its conversion and its error (the quick path changes only the cost)."""
+
+    @model
+    class Typed:
+        w: Mat[Literal[2], Literal[3]]
+        v: Vec[Any]
+        a: NDArray[np.float64]
+        x: float
+
+    w, v = Mat(np.ones((2, 3))), Vec(np.ones(4))
+    a = np.ones(2)
+    a.setflags(write=False)
+    r = Typed(w, v, a, 1.0)
+    assert r.w is w and r.v is v and r.a is a
+    converted = Typed(np.ones((2, 3)), np.ones(4), np.ones(2), 2)  # arrays and an int
+    assert type(converted.w) is Mat and type(converted.v) is Vec and converted.x == 2
+    with pytest.raises(ShapeError, match=r"Typed.w: expected Mat\[2, 3\], got Mat\[3, 2\]"):
+        Typed(Mat(np.ones((3, 2))), v, a, 1.0)
+    with pytest.raises(tp.FieldTypeError, match="Typed.v"):
+        Typed(w, w, a, 1.0)
+    with pytest.raises(tp.FieldTypeError, match="Typed.a"):
+        Typed(w, v, np.array(["s"]), 1.0)

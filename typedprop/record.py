@@ -78,7 +78,17 @@ def static(*, default: Any = attrs.NOTHING, factory: Callable[[], Any] | None = 
 class _Info:
     """What typedprop needs of a record class, computed once at decoration."""
 
-    __slots__ = ("cls", "diff", "hints", "lenses", "localns", "names", "setters", "statics")
+    __slots__ = (
+        "cls",
+        "diff",
+        "fast",
+        "hints",
+        "lenses",
+        "localns",
+        "names",
+        "setters",
+        "statics",
+    )
 
     def __init__(self, cls: type, localns: dict[str, Any]) -> None:
         fields = attrs.fields(cls)
@@ -88,6 +98,7 @@ class _Info:
         self.diff: tuple[str, ...] = tuple(n for n in self.names if n not in self.statics)
         self.setters = tuple(_slot(cls, n).__set__ for n in self.names)
         self.hints: dict[str, Any] | None = None
+        self.fast: tuple[Callable[[Any], bool] | None, ...] | None = None
         self.lenses: dict[str, _FieldLens[Any, Any]] = {}
         self.localns = localns  # the names visible where the class was defined
 
@@ -211,17 +222,51 @@ def _validate(info: _Info, obj: Any, values: Sequence[Any], copy: bool) -> None:
     store what the check converted (an array given for a ``Vec``) and, with ``copy``, a
     read-only copy of each writeable array."""
     hints = info.annotations()
+    fast = info.fast if info.fast is not None else _fast_checks(info)
     bindings: dict[Any, tuple[int, str]] = {}
-    for name, setter, v in zip(info.names, info.setters, values, strict=True):
+    for name, setter, v, quick in zip(info.names, info.setters, values, fast, strict=True):
         new = v
         if copy and type(v) is np.ndarray and v.flags.writeable:
             new = v.copy()
             new.flags.writeable = False
+        if quick is not None and quick(new):  # passes as it is: nothing to convert or bind
+            if new is not v:
+                setter(obj, new)
+            continue
         hint = hints.get(name)
         if hint is not None:
             new = _check_field(info.cls, name, hint, new, bindings)
         if new is not v:
             setter(obj, _freeze_view(new))
+
+
+def _fast_checks(info: _Info) -> tuple[Callable[[Any], bool] | None, ...]:
+    """Per field, a quick test that a value passes its annotation's check unchanged, or
+    ``None`` where only the full check can tell (a union, dimension variables to bind)."""
+    hints = info.annotations()
+    info.fast = tuple(_fast_check(hints[n]) if n in hints else None for n in info.names)
+    return info.fast
+
+
+def _is_number_array(v: Any) -> bool:
+    return type(v) is np.ndarray and v.dtype.kind in "biufc"
+
+
+def _fast_check(hint: Any) -> Callable[[Any], bool] | None:
+    """The quick test of ``_fast_checks`` for one annotation."""
+    origin = get_origin(hint)
+    target = origin if origin is not None else hint
+    if target is np.ndarray:
+        return _is_number_array
+    quick = getattr(target, "_tp_fast_check", None)
+    if quick is not None:
+        found: Callable[[Any], bool] | None = quick(hint)
+        return found
+    if target is float:
+        return lambda v: type(v) is float
+    if isinstance(target, type) and target in _INFO and not get_args(hint):
+        return lambda v: type(v) is target
+    return None
 
 
 def _check_field(
