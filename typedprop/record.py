@@ -43,7 +43,16 @@ import attrs
 import numpy as np
 
 from typedprop import _repr, classes
-from typedprop._core import _CONST, BVar, Op, _apply_n, _Partial, deep_value, materialize
+from typedprop._core import (
+    _CONST,
+    BVar,
+    Op,
+    _apply1,
+    _apply_n,
+    _Partial,
+    deep_value,
+    materialize,
+)
 from typedprop.errors import FieldTypeError, LensError, ShapeError
 from typedprop.lens import Lens
 
@@ -483,11 +492,12 @@ class _FieldLens(Lens[S, T]):
     """The lens of one field: views by attribute, sets by ``attrs.evolve`` (validated), and
     keeps the gradients of field reads sparse, keyed by field name."""
 
-    __slots__ = ("field", "info")
+    __slots__ = ("_static", "field", "info")
 
     def __init__(self, info: _Info, name: str) -> None:
         self.info = info
         self.field = name
+        self._static = name in info.statics
         super().__init__(
             # the slot's own getter: it refuses, at no cost, a record of another class
             _slot(info.cls, name).__get__,
@@ -499,12 +509,13 @@ class _FieldLens(Lens[S, T]):
         self._op.sparse = True
 
     def _view_var(self, s: BVar[S]) -> BVar[T]:
-        if self.field in self.info.statics:
+        if self._static:
             return BVar(self.view(deep_value(s)), _CONST)
         try:
-            return super()._view_var(s)
+            out: BVar[T] = _apply1(self._op, s)
         except TypeError as e:
             raise self._refuse(deep_value(s)) or e from e
+        return out
 
     def view(self, s: S) -> T:
         """The field of ``s``."""
@@ -513,7 +524,12 @@ class _FieldLens(Lens[S, T]):
         except TypeError as e:
             raise self._refuse(s) or e from e
 
-    def __rxor__(self, s: Any) -> Any:  # s ^ lens
+    def __rxor__(self, s: Any) -> Any:  # s ^ lens: one projection node, nothing in between
+        if type(s) is BVar and not self._static:
+            try:
+                return _apply1(self._op, s)
+            except TypeError as e:
+                raise self._refuse(deep_value(s)) or e from e
         return self._view_var(s) if type(s) is BVar else self.view(s)
 
     def _refuse(self, s: object) -> LensError | None:
