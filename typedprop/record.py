@@ -525,12 +525,14 @@ class _FieldLens(Lens[S, T]):
             raise self._refuse(s) or e from e
 
     def __rxor__(self, s: Any) -> Any:  # s ^ lens: one projection node, nothing in between
-        if type(s) is BVar and not self._static:
-            try:
-                return _apply1(self._op, s)
-            except TypeError as e:
-                raise self._refuse(deep_value(s)) or e from e
-        return self._view_var(s) if type(s) is BVar else self.view(s)
+        if type(s) is not BVar:
+            return self.view(s)
+        if self._static:
+            return self._view_var(s)
+        try:
+            return _apply1(self._op, s)
+        except TypeError as e:
+            raise self._refuse(deep_value(s)) or e from e
 
     def _refuse(self, s: object) -> LensError | None:
         """The error for a record of another class, or ``None`` (then the error was another)."""
