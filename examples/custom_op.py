@@ -4,8 +4,9 @@
 ``|x|`` far from zero. ``op2`` lifts it with a hand-written pullback (the gradient for ``x`` and
 for the width ``d``), written with typedprop's functions so that it differentiates twice, and
 ``check_grad`` verifies both orders against finite differences. The width's gradient is
-``lazy``: computed only when the width is differentiated, not in the fit, where it is a constant. Then it fits a line to data with
-outliers by gradient descent on the pseudo-Huber loss, printing each check and the fit:
+``lazy``: computed only when the width is differentiated, not in the fit, where it is a
+constant. Then it fits a line to data with outliers by gradient descent on the pseudo-Huber
+loss, printing each check and the fit:
 
     python examples/custom_op.py
 """
@@ -19,8 +20,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from typedprop import BVar, auto, grad_bp, grad_bp2, op2
-from typedprop.op import Lazy, lazy
 from typedprop.functions import sqrt, sum_elements
+from typedprop.op import Lazy, lazy
 from typedprop.testing import check_grad
 
 Array = NDArray[np.float64]

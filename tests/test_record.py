@@ -553,9 +553,9 @@ def test_the_quick_field_checks_agree_with_the_full_ones() -> None:
     assert r.w is w and r.v is v and r.a is a
     converted = Typed(np.ones((2, 3)), np.ones(4), np.ones(2), 2)  # arrays and an int
     assert type(converted.w) is Mat and type(converted.v) is Vec and converted.x == 2
-    with pytest.raises(ShapeError, match=r"Typed.w: expected Mat\[2, 3\], got Mat\[3, 2\]"):
+    with pytest.raises(ShapeError, match=r"Typed\.w: expected Mat\[2, 3\], got Mat\[3, 2\]"):
         Typed(Mat(np.ones((3, 2))), v, a, 1.0)
-    with pytest.raises(tp.FieldTypeError, match="Typed.v"):
+    with pytest.raises(tp.FieldTypeError, match=r"Typed\.v"):
         Typed(w, w, a, 1.0)
-    with pytest.raises(tp.FieldTypeError, match="Typed.a"):
+    with pytest.raises(tp.FieldTypeError, match=r"Typed\.a"):
         Typed(w, v, np.array(["s"]), 1.0)

@@ -186,9 +186,7 @@ def op2(
 
 
 def op3(
-    f: Callable[
-        [A, B, C], tuple[D, Callable[[D], tuple[A | Lazy[A], B | Lazy[B], C | Lazy[C]]]]
-    ],
+    f: Callable[[A, B, C], tuple[D, Callable[[D], tuple[A | Lazy[A], B | Lazy[B], C | Lazy[C]]]]],
 ) -> Op3[A, B, C, D]:
     """A differentiable function from ``f(x, y, z) -> (value, pullback)``; ``pullback(g)``
     returns ``(gx, gy, gz)``. Usable as a decorator."""
