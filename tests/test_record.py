@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar, cast
 
 import attrs
 import numpy as np
@@ -546,16 +546,18 @@ def test_the_quick_field_checks_agree_with_the_full_ones() -> None:
         a: NDArray[np.float64]
         x: float
 
-    w, v = Mat(np.ones((2, 3))), Vec(np.ones(4))
+    w: Any = Mat(np.ones((2, 3)))  # Any: the wrong kinds below are deliberate
+    v: Any = Vec(np.ones(4))
     a = np.ones(2)
     a.setflags(write=False)
     r = Typed(w, v, a, 1.0)
     assert r.w is w and r.v is v and r.a is a
-    converted = Typed(np.ones((2, 3)), np.ones(4), np.ones(2), 2)  # arrays and an int
+    plain: list[Any] = [np.ones((2, 3)), np.ones(4), np.ones(2), 2]  # arrays and an int
+    converted = Typed(*plain)
     assert type(converted.w) is Mat and type(converted.v) is Vec and converted.x == 2
     with pytest.raises(ShapeError, match=r"Typed\.w: expected Mat\[2, 3\], got Mat\[3, 2\]"):
         Typed(Mat(np.ones((3, 2))), v, a, 1.0)
     with pytest.raises(tp.FieldTypeError, match=r"Typed\.v"):
-        Typed(w, w, a, 1.0)
+        Typed(w, cast(Any, w), a, 1.0)
     with pytest.raises(tp.FieldTypeError, match=r"Typed\.a"):
         Typed(w, v, np.array(["s"]), 1.0)
