@@ -561,3 +561,25 @@ def test_the_quick_field_checks_agree_with_the_full_ones() -> None:
         Typed(w, cast(Any, w), a, 1.0)
     with pytest.raises(tp.FieldTypeError, match=r"Typed\.a"):
         Typed(w, v, np.array(["s"]), 1.0)
+
+
+def test_class_level_field_lenses_are_served_by_each_records_own_metaclass() -> None:
+    """``Record.field`` is that record's lens (a subclass's own, not its base's), other class
+    attributes are the class's, and a field's lens cannot be replaced by assignment."""
+
+    class Base(tp.Model):
+        x: float
+
+        def doubled(self) -> float:
+            return 2.0 * self.x
+
+    class Sub(Base):
+        y: float
+
+    assert Base.x.name.endswith("Base.x") and Sub.x.name.endswith("Sub.x")
+    assert Sub.y.name.endswith("Sub.y")
+    assert Sub.doubled is Base.__dict__["doubled"] and Sub(1.0, 2.0).doubled() == 2.0
+    assert tp.grad_bp(lambda s: (s ^ Sub.x) * (s ^ Sub.y), Sub(2.0, 3.0)) == Sub(3.0, 2.0)
+    with pytest.raises(AttributeError, match=r"Base\.x is the lens of a record's field"):
+        Base.x = 1.0  # type: ignore[assignment]
+    assert Base(4.0).x == 4.0
