@@ -90,6 +90,7 @@ class _Info:
     __slots__ = (
         "cls",
         "diff",
+        "diff_values",
         "fast",
         "hints",
         "lenses",
@@ -105,6 +106,7 @@ class _Info:
         self.names: tuple[str, ...] = tuple(f.name for f in fields)
         self.statics = frozenset(f.name for f in fields if f.metadata.get(_STATIC))
         self.diff: tuple[str, ...] = tuple(n for n in self.names if n not in self.statics)
+        self.diff_values = _getter(self.diff)
         self.setters = tuple(_slot(cls, n).__set__ for n in self.names)
         self.hints: dict[str, Any] | None = None
         self.fast: tuple[Callable[[Any], bool] | None, ...] | None = None
@@ -116,6 +118,16 @@ class _Info:
         if self.hints is None:
             self.hints = _resolve_hints(self)
         return self.hints
+
+
+def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """The values of the fields ``names`` of a record, as a tuple, in one C call."""
+    if len(names) > 1:
+        return operator.attrgetter(*names)
+    if names:
+        get = operator.attrgetter(names[0])
+        return lambda x: (get(x),)
+    return lambda x: ()
 
 
 def _slot(cls: type, name: str) -> Any:
@@ -385,7 +397,7 @@ class _RecordBackprop(classes.Backprop[Any]):
         return _combine(operator.add, x, y)
 
     def children(self, x: Any) -> Sequence[Any]:
-        return [getattr(x, n) for n in self.info.diff]
+        return self.info.diff_values(x)
 
     def rebuild(self, x: Any, children: Sequence[Any]) -> Any:
         return _remake(self.info, x, children)
