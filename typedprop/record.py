@@ -27,6 +27,7 @@ import types
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from typing import (
+    TYPE_CHECKING,
     Any,
     ClassVar,
     Generic,
@@ -588,6 +589,10 @@ class _ModelMeta(type):
     plain slot access."""
 
     _tp_lenses_: ClassVar[dict[str, Any]] = {}
+
+    if TYPE_CHECKING:  # checkers see class-level access as before (a lens, attrs' attributes)
+
+        def __getattribute__(cls, name: str) -> Any: ...
 
 
 class _ClassLens:
