@@ -3,8 +3,10 @@
 ``smooth_abs`` is the pseudo-Huber function ``sqrt(x^2 + d^2) - d``: smooth everywhere, about
 ``|x|`` far from zero. ``op2`` lifts it with a hand-written pullback (the gradient for ``x`` and
 for the width ``d``), written with typedprop's functions so that it differentiates twice, and
-``check_grad`` verifies both orders against finite differences. Then it fits a line to data with
-outliers by gradient descent on the pseudo-Huber loss, printing each check and the fit:
+``check_grad`` verifies both orders against finite differences. The width's gradient is
+``lazy``: computed only when the width is differentiated, not in the fit, where it is a
+constant. Then it fits a line to data with outliers by gradient descent on the pseudo-Huber
+loss, printing each check and the fit:
 
     python examples/custom_op.py
 """
@@ -19,10 +21,11 @@ from numpy.typing import NDArray
 
 from typedprop import BVar, auto, grad_bp, grad_bp2, op2
 from typedprop.functions import sqrt, sum_elements
+from typedprop.op import Lazy, lazy
 from typedprop.testing import check_grad
 
 Array = NDArray[np.float64]
-Pullback = Callable[[Array], tuple[Array, float]]
+Pullback = Callable[[Array], tuple[Array, Lazy[float]]]
 
 
 @op2
@@ -30,9 +33,10 @@ def smooth_abs(x: Array, d: float) -> tuple[Array, Pullback]:
     """``sqrt(x^2 + d^2) - d`` elementwise, with its vector-Jacobian product beside it."""
     root = sqrt(x * x + d * d)
 
-    def pullback(g: Array) -> tuple[Array, float]:
+    def pullback(g: Array) -> tuple[Array, Lazy[float]]:
         gx = g * x / root  # d/dx = x / root
-        gd = sum_elements(g * (d / root - 1.0))  # d/dd = d / root - 1, summed over elements
+        # d/dd = d / root - 1, summed over elements; only computed when d is differentiated
+        gd = lazy(lambda: sum_elements(g * (d / root - 1.0)))
         return gx, gd
 
     return root - d, pullback

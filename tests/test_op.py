@@ -387,3 +387,77 @@ def test_coerce_var_retypes_without_a_new_node() -> None:
         tp.coerce_var(Vec[Literal[4]], auto(v))
     with pytest.raises(tp.FieldTypeError, match="the value is an array of shape"):
         tp.coerce_var(Vec[Literal[3]], auto(np.zeros(3)))
+
+
+# --- lazy gradients ---
+
+
+def _counting_matvec(forced: list[str]) -> Any:
+    """``m @ v`` whose pullback returns both gradients lazily, noting which it computed."""
+
+    @tp.op2
+    def matvec(m: Array, v: Array) -> tuple[Array, Any]:
+        def pullback(g: Array) -> tuple[Any, Any]:
+            def gm() -> Array:
+                forced.append("m")
+                return np.outer(g, v)
+
+            def gv() -> Array:
+                forced.append("v")
+                return m.T @ g
+
+            return tp.op.lazy(gm), tp.op.lazy(gv)
+
+        return m @ v, pullback
+
+    return matvec
+
+
+@given(arrays(shape=(3, 2)), arrays(shape=(2,)))
+def test_a_lazy_gradient_is_computed_only_for_a_variable_argument(m: Array, v: Array) -> None:
+    """The thunk of a constant argument is never called; a variable's is, once, and its
+    gradient is the eager rule's (checked against finite differences)."""
+    forced: list[str] = []
+    matvec = _counting_matvec(forced)
+    gm = tp.grad_bp(lambda m_: sum_elements(matvec(m_, v) ** 2), m)
+    assert forced == ["m"]
+    np.testing.assert_allclose(gm, 2.0 * np.outer(m @ v, v), atol=1e-12)
+    forced.clear()
+    gv = tp.grad_bp(lambda v_: sum_elements(matvec(m, v_) ** 2), v)
+    assert forced == ["v"]
+    np.testing.assert_allclose(gv, 2.0 * m.T @ (m @ v), atol=1e-12)
+    forced.clear()
+    tp.grad_bp2(lambda m_, v_: sum_elements(matvec(m_, v_)), m, v)
+    assert sorted(forced) == ["m", "v"]
+    forced.clear()
+    check_grad(lambda m_, v_: sum_elements(matvec(m_, v_) ** 2), m, v, order=1)
+    assert sorted(set(forced)) == ["m", "v"]
+
+
+def test_a_lazy_gradient_is_checked_like_an_eager_one() -> None:
+    """What a thunk returns must fit its argument, as any pullback's result must."""
+
+    @tp.op2
+    def bad(x: Array, y: Array) -> tuple[Array, Any]:
+        return x + y, lambda g: (g, tp.op.lazy(lambda: np.zeros(5)))
+
+    with pytest.raises(tp.ShapeError, match="argument 1"):
+        tp.grad_bp2(lambda x, y: sum_elements(bad(x, y)), np.ones(2), np.ones(2))
+    assert "lazy" in repr(tp.op.lazy(lambda: 1.0))
+
+
+@given(well_floats(-2.0, 2.0))
+def test_a_lazy_gradient_written_with_typedprop_ops_has_a_second_derivative(x: float) -> None:
+    """In a nested derivative the thunk runs on the enclosing call's BVars, so it records."""
+
+    @tp.op2
+    def scaled_sin(s: float, y: float) -> tuple[float, Any]:
+        def pullback(g: Any) -> tuple[Any, Any]:
+            return tp.op.lazy(lambda: g * sin(y)), tp.op.lazy(lambda: g * s * cos(y))
+
+        return s * sin(y), pullback
+
+    check_grad(lambda y: scaled_sin(3.0, y), x, order=2)
+    assert tp.grad_bp(lambda y: tp.grad_bp(lambda z: scaled_sin(3.0, z), y), x) == pytest.approx(
+        -3.0 * np.sin(x)
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, Literal, TypeVar, cast
 
 import attrs
 import numpy as np
@@ -533,3 +533,53 @@ def test_float_fields_take_any_real_number() -> None:
         make(rate, np.zeros((1, 2)), np.ones(2))
     g = tp.grad_bp(lambda r: make(r, np.zeros((1, 2)), np.ones(2)).rate * 2.0, 1.0)
     assert g == 2.0
+
+
+def test_the_quick_field_checks_agree_with_the_full_ones() -> None:
+    """A value that passes a field's quick check is stored as given; anything else still gets
+    the full check, its conversion and its error (the quick path changes only the cost)."""
+
+    @model
+    class Typed:
+        w: Mat[Literal[2], Literal[3]]
+        v: Vec[Any]
+        a: NDArray[np.float64]
+        x: float
+
+    w: Any = Mat(np.ones((2, 3)))  # Any: the wrong kinds below are deliberate
+    v: Any = Vec(np.ones(4))
+    a = np.ones(2)
+    a.setflags(write=False)
+    r = Typed(w, v, a, 1.0)
+    assert r.w is w and r.v is v and r.a is a
+    plain: list[Any] = [np.ones((2, 3)), np.ones(4), np.ones(2), 2]  # arrays and an int
+    converted = Typed(*plain)
+    assert type(converted.w) is Mat and type(converted.v) is Vec and converted.x == 2
+    with pytest.raises(ShapeError, match=r"Typed\.w: expected Mat\[2, 3\], got Mat\[3, 2\]"):
+        Typed(Mat(np.ones((3, 2))), v, a, 1.0)
+    with pytest.raises(tp.FieldTypeError, match=r"Typed\.v"):
+        Typed(w, cast(Any, w), a, 1.0)
+    with pytest.raises(tp.FieldTypeError, match=r"Typed\.a"):
+        Typed(w, v, np.array(["s"]), 1.0)
+
+
+def test_class_level_field_lenses_are_served_by_each_records_own_metaclass() -> None:
+    """``Record.field`` is that record's lens (a subclass's own, not its base's), other class
+    attributes are the class's, and a field's lens cannot be replaced by assignment."""
+
+    class Base(tp.Model):
+        x: float
+
+        def doubled(self) -> float:
+            return 2.0 * self.x
+
+    class Sub(Base):
+        y: float
+
+    assert Base.x.name.endswith("Base.x") and Sub.x.name.endswith("Sub.x")
+    assert Sub.y.name.endswith("Sub.y")
+    assert Sub.doubled is Base.__dict__["doubled"] and Sub(1.0, 2.0).doubled() == 2.0
+    assert tp.grad_bp(lambda s: (s ^ Sub.x) * (s ^ Sub.y), Sub(2.0, 3.0)) == Sub(3.0, 2.0)
+    with pytest.raises(AttributeError, match=r"Base\.x is the lens of a record's field"):
+        Base.x = 1.0  # type: ignore[assignment]
+    assert Base(4.0).x == 4.0

@@ -747,7 +747,7 @@ def backward(nodes: list[Any], out: int, seed: Any, n_inputs: int, free: bool) -
                             cur = grads[p]
                             grads[p] = gk if cur is None else accumulate(cur, gk)
         else:
-            gs = _user_grads(op, pb(g), vals)
+            gs = _user_grads(op, pb(g), vals, parents)
             for k in range(len(parents)):
                 p = parents[k]
                 gk = gs[k]
@@ -758,9 +758,26 @@ def backward(nodes: list[Any], out: int, seed: Any, n_inputs: int, free: bool) -
     return grads[:n_inputs]
 
 
-def _user_grads(op: Op, gs: Any, vals: Sequence[Any]) -> Sequence[Any]:
+class Lazy(Generic[T_co]):
+    """A gradient a pullback returns unevaluated (``typedprop.op.lazy``): computed only for an
+    argument that needs one, so a constant argument's (the data's) costs nothing."""
+
+    __slots__ = ("thunk",)
+
+    def __init__(self, thunk: Callable[[], T_co]) -> None:
+        self.thunk = thunk
+
+    def __repr__(self) -> str:
+        return f"lazy({self.thunk!r})"
+
+
+def _user_grads(
+    op: Op, gs: Any, vals: Sequence[Any], parents: Sequence[int] | None = None
+) -> Sequence[Any]:
     """A pullback's result, checked: one gradient per argument, each of its argument's kind
-    and shape (a number for a number, a ``Vec[3]`` for a ``Vec[3]``, a record for a record)."""
+    and shape (a number for a number, a ``Vec[3]`` for a ``Vec[3]``, a record for a record).
+    A ``Lazy`` gradient is forced where its argument's tape index (``parents``) is that of a
+    variable, dropped where it is a constant's; without ``parents``, all are forced."""
     if op.bare:
         gs = (gs,)
     elif not isinstance(gs, tuple | list) or len(gs) != op.arity:
@@ -770,6 +787,9 @@ def _user_grads(op: Op, gs: Any, vals: Sequence[Any]) -> Sequence[Any]:
             f"one per argument (None for no gradient), but returned {got}"
         )
     for k, (gk, v) in enumerate(zip(gs, vals, strict=True)):
+        if type(gk) is Lazy:
+            gs = list(gs)  # the pullback's own tuple is left as it is
+            gk = gs[k] = None if parents is not None and parents[k] < 0 else gk.thunk()
         if gk is None:
             continue
         gk, v = deep_value(gk), deep_value(v)

@@ -18,6 +18,7 @@ from typedprop import classes
 from typedprop._core import (
     _CONST,
     BVar,
+    Lazy,
     Op,
     _apply1,
     _apply2,
@@ -35,6 +36,7 @@ if TYPE_CHECKING:  # typing only: lenses build on ops, not the other way round
     from typedprop.lens import Lens
 
 __all__ = [
+    "Lazy",
     "Op",
     "Op1",
     "Op2",
@@ -44,6 +46,7 @@ __all__ = [
     "coerce_var",
     "id_op",
     "iso_var2",
+    "lazy",
     "iso_var_n",
     "lift_op1",
     "lift_op2",
@@ -125,11 +128,31 @@ class OpN(Op, Generic[D]):
         return _apply_n(self, xs)
 
 
+def lazy(thunk: Callable[[], A]) -> Lazy[A]:
+    """A gradient for a pullback to return unevaluated: ``thunk()`` is called only if its
+    argument needs a gradient, never for a constant one (the data a layer is applied to).
+
+    Example:
+        >>> import numpy as np
+        >>> from typedprop import grad_bp, op2
+        >>> from typedprop.op import lazy
+        >>> forced = []
+        >>> @op2
+        ... def matvec(m, v):
+        ...     return m @ v, lambda g: (np.outer(g, v), lazy(lambda: forced.append(1) or m.T @ g))
+        >>> m, v = np.eye(2), np.array([1.0, 2.0])
+        >>> grad_bp(lambda m: matvec(m, v)[0], m), forced  # v is a constant: not computed
+        (array([[1., 2.],
+               [0., 0.]]), [])
+    """
+    return Lazy(thunk)
+
+
 def _name(f: Callable[..., Any]) -> str:
     return getattr(f, "__name__", type(f).__name__)
 
 
-def op1(f: Callable[[A], tuple[B, Callable[[B], A]]]) -> Op1[A, B]:
+def op1(f: Callable[[A], tuple[B, Callable[[B], A | Lazy[A]]]]) -> Op1[A, B]:
     """A differentiable function from ``f(x) -> (value, pullback)``; usable as a decorator.
 
     ``pullback(g)`` returns the gradient of ``x`` given the output's gradient ``g``.
@@ -145,9 +168,11 @@ def op1(f: Callable[[A], tuple[B, Callable[[B], A]]]) -> Op1[A, B]:
     return Op1(_name(f), 1, pull=f, bare=True)
 
 
-def op2(f: Callable[[A, B], tuple[C, Callable[[C], tuple[A, B]]]]) -> Op2[A, B, C]:
+def op2(
+    f: Callable[[A, B], tuple[C, Callable[[C], tuple[A | Lazy[A], B | Lazy[B]]]]],
+) -> Op2[A, B, C]:
     """A differentiable function from ``f(x, y) -> (value, pullback)``; ``pullback(g)`` returns
-    ``(gx, gy)``. Usable as a decorator.
+    ``(gx, gy)``, either of which may be ``lazy``. Usable as a decorator.
 
     Example:
         >>> from typedprop import grad_bp2, op2
@@ -161,7 +186,7 @@ def op2(f: Callable[[A, B], tuple[C, Callable[[C], tuple[A, B]]]]) -> Op2[A, B, 
 
 
 def op3(
-    f: Callable[[A, B, C], tuple[D, Callable[[D], tuple[A, B, C]]]],
+    f: Callable[[A, B, C], tuple[D, Callable[[D], tuple[A | Lazy[A], B | Lazy[B], C | Lazy[C]]]]],
 ) -> Op3[A, B, C, D]:
     """A differentiable function from ``f(x, y, z) -> (value, pullback)``; ``pullback(g)``
     returns ``(gx, gy, gz)``. Usable as a decorator."""

@@ -25,8 +25,9 @@ import operator
 import sys
 import types
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import (
+    TYPE_CHECKING,
     Any,
     ClassVar,
     Generic,
@@ -43,7 +44,16 @@ import attrs
 import numpy as np
 
 from typedprop import _repr, classes
-from typedprop._core import _CONST, BVar, Op, _apply_n, _Partial, deep_value, materialize
+from typedprop._core import (
+    _CONST,
+    BVar,
+    Op,
+    _apply1,
+    _apply_n,
+    _Partial,
+    deep_value,
+    materialize,
+)
 from typedprop.errors import FieldTypeError, LensError, ShapeError
 from typedprop.lens import Lens
 
@@ -78,7 +88,18 @@ def static(*, default: Any = attrs.NOTHING, factory: Callable[[], Any] | None = 
 class _Info:
     """What typedprop needs of a record class, computed once at decoration."""
 
-    __slots__ = ("cls", "diff", "hints", "lenses", "localns", "names", "setters", "statics")
+    __slots__ = (
+        "cls",
+        "diff",
+        "diff_values",
+        "fast",
+        "hints",
+        "lenses",
+        "localns",
+        "names",
+        "setters",
+        "statics",
+    )
 
     def __init__(self, cls: type, localns: dict[str, Any]) -> None:
         fields = attrs.fields(cls)
@@ -86,8 +107,10 @@ class _Info:
         self.names: tuple[str, ...] = tuple(f.name for f in fields)
         self.statics = frozenset(f.name for f in fields if f.metadata.get(_STATIC))
         self.diff: tuple[str, ...] = tuple(n for n in self.names if n not in self.statics)
+        self.diff_values = _getter(self.diff)
         self.setters = tuple(_slot(cls, n).__set__ for n in self.names)
         self.hints: dict[str, Any] | None = None
+        self.fast: tuple[Callable[[Any], bool] | None, ...] | None = None
         self.lenses: dict[str, _FieldLens[Any, Any]] = {}
         self.localns = localns  # the names visible where the class was defined
 
@@ -96,6 +119,16 @@ class _Info:
         if self.hints is None:
             self.hints = _resolve_hints(self)
         return self.hints
+
+
+def _getter(names: tuple[str, ...]) -> Callable[[Any], tuple[Any, ...]]:
+    """The values of the fields ``names`` of a record, as a tuple, in one C call."""
+    if len(names) > 1:
+        return operator.attrgetter(*names)
+    if names:
+        get = operator.attrgetter(names[0])
+        return lambda x: (get(x),)
+    return lambda x: ()
 
 
 def _slot(cls: type, name: str) -> Any:
@@ -211,17 +244,51 @@ def _validate(info: _Info, obj: Any, values: Sequence[Any], copy: bool) -> None:
     store what the check converted (an array given for a ``Vec``) and, with ``copy``, a
     read-only copy of each writeable array."""
     hints = info.annotations()
+    fast = info.fast if info.fast is not None else _fast_checks(info)
     bindings: dict[Any, tuple[int, str]] = {}
-    for name, setter, v in zip(info.names, info.setters, values, strict=True):
+    for name, setter, v, quick in zip(info.names, info.setters, values, fast, strict=True):
         new = v
         if copy and type(v) is np.ndarray and v.flags.writeable:
             new = v.copy()
             new.flags.writeable = False
+        if quick is not None and quick(new):  # passes as it is: nothing to convert or bind
+            if new is not v:
+                setter(obj, new)
+            continue
         hint = hints.get(name)
         if hint is not None:
             new = _check_field(info.cls, name, hint, new, bindings)
         if new is not v:
             setter(obj, _freeze_view(new))
+
+
+def _fast_checks(info: _Info) -> tuple[Callable[[Any], bool] | None, ...]:
+    """Per field, a quick test that a value passes its annotation's check unchanged, or
+    ``None`` where only the full check can tell (a union, dimension variables to bind)."""
+    hints = info.annotations()
+    info.fast = tuple(_fast_check(hints[n]) if n in hints else None for n in info.names)
+    return info.fast
+
+
+def _is_number_array(v: Any) -> bool:
+    return type(v) is np.ndarray and v.dtype.kind in "biufc"
+
+
+def _fast_check(hint: Any) -> Callable[[Any], bool] | None:
+    """The quick test of ``_fast_checks`` for one annotation."""
+    origin = get_origin(hint)
+    target = origin if origin is not None else hint
+    if target is np.ndarray:
+        return _is_number_array
+    quick = getattr(target, "_tp_fast_check", None)
+    if quick is not None:
+        found: Callable[[Any], bool] | None = quick(hint)
+        return found
+    if target is float:
+        return lambda v: type(v) is float
+    if isinstance(target, type) and target in _INFO and not get_args(hint):
+        return lambda v: type(v) is target
+    return None
 
 
 def _check_field(
@@ -331,7 +398,7 @@ class _RecordBackprop(classes.Backprop[Any]):
         return _combine(operator.add, x, y)
 
     def children(self, x: Any) -> Sequence[Any]:
-        return [getattr(x, n) for n in self.info.diff]
+        return self.info.diff_values(x)
 
     def rebuild(self, x: Any, children: Sequence[Any]) -> Any:
         return _remake(self.info, x, children)
@@ -438,11 +505,12 @@ class _FieldLens(Lens[S, T]):
     """The lens of one field: views by attribute, sets by ``attrs.evolve`` (validated), and
     keeps the gradients of field reads sparse, keyed by field name."""
 
-    __slots__ = ("field", "info")
+    __slots__ = ("_static", "field", "info")
 
     def __init__(self, info: _Info, name: str) -> None:
         self.info = info
         self.field = name
+        self._static = name in info.statics
         super().__init__(
             # the slot's own getter: it refuses, at no cost, a record of another class
             _slot(info.cls, name).__get__,
@@ -454,12 +522,13 @@ class _FieldLens(Lens[S, T]):
         self._op.sparse = True
 
     def _view_var(self, s: BVar[S]) -> BVar[T]:
-        if self.field in self.info.statics:
+        if self._static:
             return BVar(self.view(deep_value(s)), _CONST)
         try:
-            return super()._view_var(s)
+            out: BVar[T] = _apply1(self._op, s)
         except TypeError as e:
             raise self._refuse(deep_value(s)) or e from e
+        return out
 
     def view(self, s: S) -> T:
         """The field of ``s``."""
@@ -468,8 +537,15 @@ class _FieldLens(Lens[S, T]):
         except TypeError as e:
             raise self._refuse(s) or e from e
 
-    def __rxor__(self, s: Any) -> Any:  # s ^ lens
-        return self._view_var(s) if type(s) is BVar else self.view(s)
+    def __rxor__(self, s: Any) -> Any:  # s ^ lens: one projection node, nothing in between
+        if type(s) is not BVar:
+            return self.view(s)
+        if self._static:
+            return self._view_var(s)
+        try:
+            return _apply1(self._op, s)
+        except TypeError as e:
+            raise self._refuse(deep_value(s)) or e from e
 
     def _refuse(self, s: object) -> LensError | None:
         """The error for a record of another class, or ``None`` (then the error was another)."""
@@ -508,16 +584,43 @@ def _assemble_fields(container: Any, parts: dict[str, Any]) -> Any:
 
 
 class _ModelMeta(type):
-    """Class-level access to a field gives its lens; instances keep plain slot access."""
+    """The metaclass of records. Each record class is given a subclass of its own
+    (``_serve_lenses``) whose descriptors serve its fields' lenses at class level; instances keep
+    plain slot access."""
 
     _tp_lenses_: ClassVar[dict[str, Any]] = {}
 
-    def __getattribute__(cls, name: str) -> Any:
-        if name[0] != "_":
-            lens = type.__getattribute__(cls, "_tp_lenses_").get(name)
-            if lens is not None:
-                return lens
-        return type.__getattribute__(cls, name)
+    if TYPE_CHECKING:  # checkers see class-level access as before (a lens, attrs' attributes)
+
+        def __getattribute__(cls, name: str) -> Any: ...
+
+
+class _ClassLens:
+    """A field's lens at class level (``Network.weight1``): a data descriptor of the record's
+    own metaclass, so that it wins over the field's slot in the class while every other class
+    attribute is found at C speed (a metaclass ``__getattribute__`` cost each ~0.3 µs)."""
+
+    __slots__ = ("lens",)
+
+    def __init__(self, lens: Lens[Any, Any]) -> None:
+        self.lens = lens
+
+    def __get__(self, cls: Any, meta: Any = None) -> Any:
+        return self.lens if cls is not None else self
+
+    def __set__(self, cls: Any, value: Any) -> None:
+        raise AttributeError(f"{self.lens.name} is the lens of a record's field: it stays one")
+
+
+def _serve_lenses(cls: type, lenses: Mapping[str, Lens[Any, Any]]) -> None:
+    """Make ``cls`` an instance of a metaclass of its own that serves ``lenses`` by name."""
+    meta: Any = type(cls)
+    own = type(meta)(
+        f"{meta.__name__}[{cls.__qualname__}]",
+        (meta,),
+        {"__module__": meta.__module__, **{n: _ClassLens(lens) for n, lens in lenses.items()}},
+    )
+    cls.__class__ = own
 
 
 def _with_meta(cls: type) -> type:
@@ -596,6 +699,7 @@ def _record(cls: type, localns: dict[str, Any]) -> type:
     _INFO[new] = info
     info.lenses = {n: _FieldLens(info, n) for n in info.names}
     type.__setattr__(new, "_tp_lenses_", info.lenses)
+    _serve_lenses(new, info.lenses)
     classes.register_backprop(new, _RecordBackprop(info))
     return new
 

@@ -213,6 +213,21 @@ def _field_check(
     return v
 
 
+def _fast_check(base: Any, hint: Any) -> Any:
+    """For ``@model``: a quick test that a field annotated ``hint`` holds a ``base`` that
+    passes ``_field_check`` unchanged, where no dimension variable is bound; else ``None``."""
+    if isinstance(hint, _DimMeta) and hint._dims:
+        dims = hint._dims
+
+        def sized(v: Any) -> bool:
+            return type(v) is base and v.array.shape == dims
+
+        return sized
+    if hint is base:
+        return lambda v: type(v) is base
+    return None
+
+
 def _hint_name(base: type, hint: Any) -> str:
     if isinstance(hint, _DimMeta) and hint._dims:
         return hint.__name__
@@ -398,9 +413,26 @@ def _fits(operand: tuple[int, ...], result: tuple[int, ...]) -> bool:
 
 def _wrap_like(like: Any, arr: Any) -> Any:
     arr.setflags(write=False)  # cheaper than arr.flags.writeable = False, on every result
-    v = object.__new__(type(like))
+    v = _new(type(like))
     _set_array(v, arr)
     return v
+
+
+def _vec(arr: Any) -> Any:
+    """A fresh float64/float32 array of one axis as a ``Vec``: the operators' own results,
+    whose dtype needs no check (``_rewrap`` checks it)."""
+    arr.setflags(write=False)
+    v = _new(Vec)
+    _set_array(v, arr)
+    return v
+
+
+def _mat(arr: Any) -> Any:
+    """A fresh float64/float32 array of two axes as a ``Mat`` (as ``_vec``)."""
+    arr.setflags(write=False)
+    m = _new(Mat)
+    _set_array(m, arr)
+    return m
 
 
 def _wrap_any(arr: Any) -> Any:
@@ -413,6 +445,7 @@ def _wrap_any(arr: Any) -> Any:
 
 
 _set_array = _Static.__dict__["array"].__set__
+_new = object.__new__
 
 
 class Vec(_Static, Generic[N], metaclass=_DimMeta):
@@ -447,18 +480,23 @@ class Vec(_Static, Generic[N], metaclass=_DimMeta):
         return _field_check(Vec, hint, v, bindings, where)
 
     @classmethod
+    def _tp_fast_check(cls, hint: Any) -> Any:
+        return _fast_check(Vec, hint)
+
+    @classmethod
     def _rewrap(cls, arr: Any) -> Vec[Any]:
         """A fresh float array of one axis as a ``Vec`` (no copy, no checks; float64 unless
         it is float32)."""
-        if arr.dtype is not _F64 and arr.dtype is not _F32:
+        dt = arr.dtype
+        if dt is not _F64 and dt is not _F32:
             arr = arr.astype(np.float64)
         arr.setflags(write=False)
-        v = object.__new__(Vec)
+        v = _new(Vec)
         _set_array(v, arr)
         return v
 
     def _outer(self, other: Vec[K]) -> Mat[N, K]:
-        return Mat._rewrap(np.dot(self.array[:, None], other.array[None, :]))
+        return _mat(np.dot(self.array[:, None], other.array[None, :]))  # type: ignore[no-any-return]
 
     @overload
     def __getitem__(self, i: int) -> float: ...
@@ -470,6 +508,10 @@ class Vec(_Static, Generic[N], metaclass=_DimMeta):
         return _wrap_any(r.copy()) if isinstance(r, np.ndarray) else number(r)
 
     def __add__(self, other: Vec[N] | float) -> Vec[N]:
+        if type(other) is Vec:  # the common case, without _binary's general dispatch
+            x, y = self.array, other.array
+            if x.shape == y.shape:
+                return _vec(x + y)  # type: ignore[no-any-return]
         return self._binary(other, np.add, "+", False)  # type: ignore[no-any-return]
 
     def __radd__(self, other: float) -> Vec[N]:  # other + self
@@ -482,6 +524,10 @@ class Vec(_Static, Generic[N], metaclass=_DimMeta):
         return self._binary(other, np.subtract, "-", True)  # type: ignore[no-any-return]
 
     def __mul__(self, other: Vec[N] | float) -> Vec[N]:
+        if type(other) is Vec:
+            x, y = self.array, other.array
+            if x.shape == y.shape:
+                return _vec(x * y)  # type: ignore[no-any-return]
         return self._binary(other, np.multiply, "*", False)  # type: ignore[no-any-return]
 
     def __rmul__(self, other: float) -> Vec[N]:  # other * self
@@ -506,9 +552,10 @@ class Vec(_Static, Generic[N], metaclass=_DimMeta):
     def __matmul__(self, other: Any) -> Any:
         t = type(other)
         if t is Mat:
-            if other.array.shape[0] != self.array.shape[0]:
+            a, b = self.array, other.array
+            if b.shape[0] != a.shape[0]:
                 raise mismatch("@", self, other)
-            return Vec._rewrap(self.array @ other.array)
+            return _vec(np.dot(a, b))
         if t is Vec:
             if other.array.shape != self.array.shape:
                 raise mismatch("@", self, other)
@@ -558,20 +605,25 @@ class Mat(_Static, Generic[M, N], metaclass=_DimMeta):
         return _field_check(Mat, hint, v, bindings, where)
 
     @classmethod
+    def _tp_fast_check(cls, hint: Any) -> Any:
+        return _fast_check(Mat, hint)
+
+    @classmethod
     def _rewrap(cls, arr: Any) -> Mat[Any, Any]:
         """A fresh float array of two axes as a ``Mat`` (no copy, no checks; float64 unless
         it is float32)."""
-        if arr.dtype is not _F64 and arr.dtype is not _F32:
+        dt = arr.dtype
+        if dt is not _F64 and dt is not _F32:
             arr = arr.astype(np.float64)
         arr.setflags(write=False)
-        m = object.__new__(Mat)
+        m = _new(Mat)
         _set_array(m, arr)
         return m
 
     @property
     def T(self) -> Mat[N, M]:
         """The transpose."""
-        return Mat._rewrap(self.array.T)
+        return _mat(self.array.T)  # type: ignore[no-any-return]
 
     @overload
     def __getitem__(self, index: int) -> Vec[N]: ...
@@ -585,6 +637,11 @@ class Mat(_Static, Generic[M, N], metaclass=_DimMeta):
         return _wrap_any(r.copy()) if isinstance(r, np.ndarray) else number(r)
 
     def __add__(self, other: Mat[M, N] | Vec[N] | float) -> Mat[M, N]:
+        t: type = type(other)
+        if t is Vec or t is Mat:  # a bias on each row, or a matrix of the same shape
+            x, y = self.array, other.array  # type: ignore[union-attr]
+            if y.shape == x.shape or (t is Vec and y.shape[0] == x.shape[1]):
+                return _mat(x + y)  # type: ignore[no-any-return]
         return self._binary(other, np.add, "+", False)  # type: ignore[no-any-return]
 
     def __radd__(self, other: Vec[N] | float) -> Mat[M, N]:  # other + self
@@ -620,14 +677,18 @@ class Mat(_Static, Generic[M, N], metaclass=_DimMeta):
     def __matmul__(self, other: Mat[N, K]) -> Mat[M, K]: ...
     def __matmul__(self, other: Any) -> Any:
         t = type(other)
+        # np.dot: numpy's @ takes an inner dimension of 1 (the rank-1 gradient xᵀ g of one
+        # row) in its own loop, about 3x slower than np.dot's BLAS product; the same otherwise
         if t is Vec:
-            if other.array.shape[0] != self.array.shape[1]:
+            a, b = self.array, other.array
+            if b.shape[0] != a.shape[1]:
                 raise mismatch("@", self, other)
-            return Vec._rewrap(self.array @ other.array)
+            return _vec(np.dot(a, b))
         if t is Mat:
-            if other.array.shape[0] != self.array.shape[1]:
+            a, b = self.array, other.array
+            if b.shape[0] != a.shape[1]:
                 raise mismatch("@", self, other)
-            return Mat._rewrap(self.array @ other.array)
+            return _mat(np.dot(a, b))
         if t is np.ndarray:
             return _matmul(self, other)
         return NotImplemented
