@@ -505,6 +505,32 @@ def test_a_pullback_that_gives_a_gradient_by_value_is_caught() -> None:
         cg2(1.0, 2.0)
 
 
+def test_a_lazy_gradient_is_forced_for_a_variable_and_skipped_for_a_constant() -> None:
+    """A pullback's ``lazy`` gradient replays as eagerly: computed (not handed on as a thunk)
+    for an argument being differentiated, never computed for a constant one."""
+    forced: list[str] = []
+
+    def pull(m: Array, v: Array) -> tuple[Array, Callable[[Array], tuple[Any, Any]]]:
+        def grad_v() -> Array:
+            forced.append("v")
+            return m.T @ g_seen[0]
+
+        g_seen: list[Array] = []
+        return m @ v, lambda g: (g_seen.append(g) or np.outer(g, v), tp.op.lazy(grad_v))
+
+    matvec = tp.op2(pull)
+    m, v = np.arange(6.0).reshape(2, 3), np.array([1.0, -2.0, 0.5])
+    both = compile_grad(lambda m, v: sum_elements(matvec(m, v)))
+    for _ in range(3):
+        assert same(both(m, v), grad_bp_n(lambda m, v: sum_elements(matvec(m, v)), m, v))
+    assert forced == ["v"] * 6
+    forced.clear()
+    only_m = compile_grad(lambda m: sum_elements(matvec(m, v)))
+    for _ in range(3):
+        assert same(only_m(m), (np.outer(np.ones(2), v),))
+    assert forced == []
+
+
 def test_a_non_scalar_output_is_refused_as_grad_bp_n_does() -> None:
     with pytest.raises(tp.NonScalarOutputError):
         compile_grad(lambda x: x * 2.0)(np.ones(2))

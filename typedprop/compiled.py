@@ -32,6 +32,7 @@ from typedprop import _arith, classes
 from typedprop._core import (
     _CONST,
     BVar,
+    Lazy,
     _apply1,
     _apply2,
     _apply_n,
@@ -622,18 +623,24 @@ def _sweep(w: _Writer, nodes: list[Any], out: int, seed: Any, n: int) -> list[An
                     continue
                 grads[p] = _accumulate(w, grads[p], gk, p, src)
         else:
-            gs = _user_grads(op, pb(g), vals)
+            gs = _user_grads(op, pb(g), vals, parents)
             w.emit(f"t = (pb{i}(g{i}),)" if op.bare else f"t = pb{i}(g{i})")
             for k, p in enumerate(parents):
                 gk = gs[k]
                 if p < 0:
                     continue
+                w.emit(f"u = {w.const('F', _forced)}(t[{k}])")
                 # a pullback of your own may decide by value whether to give a gradient
                 check = "is not None" if gk is None else "is None"
-                w.emit(f"if t[{k}] {check}: raise {w.const('E', _diverged)}({op.name!r})")
+                w.emit(f"if u {check}: raise {w.const('E', _diverged)}({op.name!r})")
                 if gk is not None:
-                    grads[p] = _accumulate(w, grads[p], gk, p, f"t[{k}]")
+                    grads[p] = _accumulate(w, grads[p], gk, p, "u")
     return grads[:n] + [None] * max(0, n - len(grads))
+
+
+def _forced(g: Any) -> Any:
+    """A user pullback's gradient for a variable argument, a ``lazy`` one computed."""
+    return g.thunk() if type(g) is Lazy else g
 
 
 def _accumulate(w: _Writer, cur: Any, gk: Any, p: int, src: str) -> Any:
