@@ -511,12 +511,14 @@ def test_a_lazy_gradient_is_forced_for_a_variable_and_skipped_for_a_constant() -
     forced: list[str] = []
 
     def pull(m: Array, v: Array) -> tuple[Array, Callable[[Array], tuple[Any, Any]]]:
-        def grad_v() -> Array:
-            forced.append("v")
-            return m.T @ g_seen[0]
+        def pullback(g: Array) -> tuple[Any, Any]:
+            def grad_v() -> Array:
+                forced.append("v")
+                return m.T @ g
 
-        g_seen: list[Array] = []
-        return m @ v, lambda g: (g_seen.append(g) or np.outer(g, v), tp.op.lazy(grad_v))
+            return np.outer(g, v), tp.op.lazy(grad_v)
+
+        return m @ v, pullback
 
     matvec = tp.op2(pull)
     m, v = np.arange(6.0).reshape(2, 3), np.array([1.0, -2.0, 0.5])
