@@ -65,6 +65,7 @@ from bench.network import (
 from bench.records import Layer, Network, as_nested, nested_grads
 from typedprop import BVar, auto, eval_bp, grad_bp, op2, split_bv
 from typedprop.functions import cross_entropy, logistic
+from typedprop.op import Lazy, lazy
 
 SIZES = (784, 300, 100, 10)
 RATE = 0.02
@@ -118,22 +119,25 @@ def _frozen(a: Array) -> Array:
 
 
 @op2
-def layer_op(layer: Layer, x: Array) -> tuple[Array, Callable[[Array], tuple[Layer, Array]]]:
-    """One layer's ``W x + b`` (or ``x Wᵀ + b``) with its hand-written gradient."""
+def layer_op(layer: Layer, x: Array) -> tuple[Array, Callable[[Array], tuple[Layer, Lazy[Array]]]]:
+    """One layer's ``W x + b`` (or ``x Wᵀ + b``) with its hand-written gradient; the input's
+    gradient is ``lazy``: computed for the hidden layers, never for the data."""
     w, b = layer.weight, layer.bias
     if x.ndim == 1:
         z = np.dot(w, x)
         z += b
 
-        def pullback_1(g: Array) -> tuple[Layer, Array]:
-            return Layer(_frozen(np.dot(g[:, None], x[None, :])), _frozen(g.copy())), np.dot(g, w)
+        def pullback_1(g: Array) -> tuple[Layer, Lazy[Array]]:
+            gx = lazy(lambda: np.dot(g, w))
+            return Layer(_frozen(np.dot(g[:, None], x[None, :])), _frozen(g.copy())), gx
 
         return z, pullback_1
     z = np.dot(x, w.T)
     z += b
 
-    def pullback_n(g: Array) -> tuple[Layer, Array]:
-        return Layer(_frozen(np.dot(g.T, x)), _frozen(np.ones(len(g)) @ g)), np.dot(g, w)
+    def pullback_n(g: Array) -> tuple[Layer, Lazy[Array]]:
+        gx = lazy(lambda: np.dot(g, w))
+        return Layer(_frozen(np.dot(g.T, x)), _frozen(np.ones(len(g)) @ g)), gx
 
     return z, pullback_n
 
