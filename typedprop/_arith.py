@@ -266,9 +266,22 @@ def ndim_of(v: Any) -> int:
 
 def _outer(x: Any, y: Any) -> Any:
     if type(x) is np.ndarray:
-        # np.dot of (n, 1) by (1, m) is about twice as fast as np.outer here (bench/rank1.py)
-        return np.dot(x[:, None], y[None, :])
+        return _rank1(x[:, None], y[None, :])
     return x._outer(y)  # an array wrapper (typedprop.linalg.Vec) keeps its own kind
+
+
+def _rank1(col: Any, row: Any) -> Any:
+    """The product of an ``(m, 1)`` and a ``(1, n)`` array: ``np.dot`` is a BLAS rank-1
+    product, about twice as fast as ``np.outer`` and 3-4x ``np.matmul``, which takes a loop
+    without BLAS for an inner dimension of 1 (bench/rank1.py)."""
+    return np.dot(col, row)
+
+
+def _matmul_k1(x: Any, y: Any) -> Any:
+    """``x @ y`` where the inner dimension is 1, the rank-1 way for plain arrays."""
+    if type(x) is np.ndarray and type(y) is np.ndarray:
+        return _rank1(x, y)
+    return x @ y
 
 
 OUTER: Op = Op(
@@ -339,7 +352,7 @@ def _matmul_vjp_x(g: Any, ans: Any, x: Any, y: Any) -> Any:
     elif nx == 1:
         return _apply2(MATMUL, y, g) if ny == 2 else _matmul_general(g, x, y, 0)
     elif nx == 2 and ny == 2:
-        return _apply2(MATMUL, g, _apply1(TRANSPOSE, y))
+        return _product(g, _apply1(TRANSPOSE, y))
     return _matmul_general(g, x, y, 0)
 
 
@@ -360,9 +373,16 @@ def _matmul_vjp_y(g: Any, ans: Any, x: Any, y: Any) -> Any:
         if type(ya) is np.ndarray and ya.flags.f_contiguous and not ya.flags.c_contiguous:
             # y is a transposed weight (x @ w.T): make the gradient in w's own layout,
             # gᵀ x, so that it comes out C-ordered like w
-            return _apply1(TRANSPOSE, _apply2(MATMUL, _apply1(TRANSPOSE, g), x))
-        return _apply2(MATMUL, _apply1(TRANSPOSE, x), g)
+            return _apply1(TRANSPOSE, _product(_apply1(TRANSPOSE, g), x))
+        return _product(_apply1(TRANSPOSE, x), g)
     return _matmul_general(g, x, y, 1)
+
+
+def _product(a: Any, b: Any) -> Any:
+    """``a @ b`` of two matrices in a derivative rule: a batch of one row makes the weight's
+    gradient ``x.T @ g`` a rank-1 product, taken by ``MATMUL_K1``."""
+    s = shape_of(b)
+    return _apply2(MATMUL_K1 if s is not None and s[0] == 1 else MATMUL, a, b)
 
 
 def _swap(v: Any) -> Any:
@@ -401,6 +421,7 @@ def _matmul_general(g: Any, x: Any, y: Any, which: int) -> Any:
 
 
 MATMUL: Op = Op("@", 2, fwd=operator.matmul, vjps=(_matmul_vjp_x, _matmul_vjp_y))
+MATMUL_K1: Op = Op("@", 2, fwd=_matmul_k1, vjps=(_matmul_vjp_x, _matmul_vjp_y))
 
 # --- indexing ---
 
