@@ -503,29 +503,49 @@ def _cross_entropy(logits: Any, target: Any, *, target_grad: bool = True) -> tup
 def _cross_entropy_arrays(
     logits: NDArray[Any], target: NDArray[Any], target_grad: bool
 ) -> tuple[Any, Any]:
-    """The same for plain arrays, in few numpy calls: ``sum(t) lse - t . shifted`` per row."""
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    e = np.exp(shifted)
-    total = e.sum(axis=-1, keepdims=True)
-    lse = np.log(total)
-    weight = target.sum(axis=-1, keepdims=True)
-    total_loss = np.vdot(lse, weight) - np.vdot(target, shifted)
+    """The same for plain arrays, in few numpy calls: ``sum(t) lse - t . shifted`` per row
+    (a vector's reductions without an axis, numpy's reductions called as ufuncs: each
+    ``.max(axis=...)`` method call would add a Python frame)."""
+    if logits.ndim == 1:
+        shifted = logits - _MAX(logits)
+        e = np.exp(shifted)
+        total = _ADD(e)
+        lse = np.log(total)
+        weight = _ADD(target)
+        total_loss = lse * weight - np.dot(target, shifted)
+    else:
+        shifted = logits - _MAX(logits, axis=-1, keepdims=True)
+        e = np.exp(shifted)
+        total = _ADD(e, axis=-1, keepdims=True)
+        lse = np.log(total)
+        weight = _ADD(target, axis=-1, keepdims=True)
+        total_loss = np.vdot(lse, weight) - np.vdot(target, shifted)
     ans = total_loss if total_loss.dtype == np.float32 else float(total_loss)
 
     def pullback(g: Any) -> tuple[Any, Any]:
         p = e / total  # the softmax, in a fresh buffer worked in place
         p *= weight
         p -= target
-        p *= g
+        if g != 1.0:
+            p *= g
         return p, (-g * (shifted - lse) if target_grad else None)
 
     return ans, pullback
 
 
+_MAX = np.maximum.reduce
+_ADD = np.add.reduce
+
+
+def _cross_entropy_const_target(logits: Any, target: Any) -> tuple[Any, Any]:
+    """The cross-entropy with a target that takes no gradient (data)."""
+    if type(logits) is np.ndarray and type(target) is np.ndarray:
+        return _cross_entropy_arrays(logits, target, False)
+    return _cross_entropy(logits, target, target_grad=False)
+
+
 _CROSS_ENTROPY = Op("cross_entropy", 2, pull=_cross_entropy)
-_CROSS_ENTROPY_CONST_TARGET = Op(
-    "cross_entropy", 2, pull=lambda y, t: _cross_entropy(y, t, target_grad=False)
-)
+_CROSS_ENTROPY_CONST_TARGET = Op("cross_entropy", 2, pull=_cross_entropy_const_target)
 
 
 @overload
@@ -552,8 +572,9 @@ def cross_entropy(logits: Any, target: Any) -> Any:
         >>> grad_bp(lambda y: cross_entropy(y, t), np.zeros(2))
         array([ 0.5, -0.5])
     """
-    _last_axis("cross_entropy", logits)
     sl, st = shape_of(logits), shape_of(target)
+    if not sl or not sl[-1]:
+        _last_axis("cross_entropy", logits)
     if sl != st:
         raise ShapeError(
             f"cross_entropy: logits of shape {sl} and target of shape {st}; the target needs "
