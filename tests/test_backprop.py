@@ -475,6 +475,16 @@ def test_gradients_of_a_sum_are_separate_arrays() -> None:
     assert not _overlapping([ga, gb, x, y])
 
 
+def test_gradients_that_are_views_of_one_another_are_separate_arrays() -> None:
+    """`a + b.T` gives b the transpose (a view) of a's gradient, among many array inputs (the
+    runner's all-arrays path): each gradient the user receives has memory of its own."""
+    x, y, z = np.ones((2, 3)), np.ones((3, 2)), np.ones(3)
+    ga, gb, gz = tp.grad_bp_n(lambda a, b, c: sum_elements(a + b.T) + c @ c, x, y, z)
+    ga *= 0.5
+    assert np.array_equal(gb, np.ones((3, 2)))
+    assert not _overlapping([ga, gb, gz, x, y, z])
+
+
 def test_gradient_leaves_of_tuples_and_dicts_are_separate_arrays() -> None:
     x, y = np.ones(2), np.ones(2)
     gt = tp.grad_bp(lambda p: sum_elements(p[0] + p[1]), (x, y))

@@ -11,6 +11,7 @@ own), ``typedprop.functions`` and ``typedprop.linalg``.
 from __future__ import annotations
 
 import itertools
+import operator
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
@@ -118,17 +119,25 @@ class _Run:
         found = backward(self.tape.nodes, i, seed, n, free) if i >= 0 else [None] * n
         if free:
             self.tape.nodes = []
-        grads = tuple(
-            classes.zero(x)
-            if g is None
-            else (
-                g
-                if type(g) is type(x) is np.ndarray and g.dtype.kind != "c"
-                else materialize(g, x)
+        inputs = self.inputs
+        if (
+            set(map(type, found)) == _ARRAY
+            and set(map(type, inputs)) == _ARRAY
+            and "c" not in map(_KIND, found)
+        ):  # arrays of arrays (grad_bp_n's common case): nothing to zero or materialize
+            grads = tuple(found)
+        else:
+            grads = tuple(
+                classes.zero(x)
+                if g is None
+                else (
+                    g
+                    if type(g) is type(x) is np.ndarray and g.dtype.kind != "c"
+                    else materialize(g, x)
+                )
+                for x, g in zip(inputs, found, strict=True)
             )
-            for x, g in zip(self.inputs, found, strict=True)
-        )
-        return _unaliased(grads, (self.inputs, seed))
+        return _unaliased(grads, (inputs, seed))
 
     def scalar_seed(self, runner: str) -> Any:
         v = deep_value(self.value())
@@ -170,6 +179,10 @@ def _unaliased(grads: tuple[Any, ...], inputs: Any) -> tuple[Any, ...]:
             return _copy_shared(grads, inputs)
         owners.add(owner)
     return grads
+
+
+_ARRAY = {np.ndarray}
+_KIND = operator.attrgetter("dtype.kind")
 
 
 def _copy_shared(grads: tuple[Any, ...], inputs: Any) -> tuple[Any, ...]:

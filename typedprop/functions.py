@@ -114,7 +114,7 @@ def _logistic(x: Any) -> Any:
         with np.errstate(over="ignore"):
             np.exp(r, out=r)
         r += 1.0
-        np.divide(1.0, r, out=r)
+        np.reciprocal(r, out=r)
         return r
     with np.errstate(over="ignore"):
         return 1.0 / (1.0 + np.exp(-_floats(x)[()]))
