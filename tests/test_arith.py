@@ -412,8 +412,8 @@ def test_matmul_rank_one_gradients(data: st.DataObject, k: int, m: int) -> None:
         np.testing.assert_allclose(gx, w @ y.T, rtol=1e-14, atol=1e-14)
         np.testing.assert_allclose(gy, x.T @ w, rtol=1e-14, atol=1e-14)
         check_grad(lambda a, b: sin(a @ b), x, y, order=2)
-        check_grad(lambda b: sin(x @ b), y, order=2)
-        check_grad(lambda a: sin(a @ y), x, order=2)
+        check_grad(lambda b, x=x: sin(x @ b), y, order=2)
+        check_grad(lambda a, y=y: sin(a @ y), x, order=2)
 
 
 # --- transpose ---

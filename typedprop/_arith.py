@@ -160,7 +160,6 @@ def sum_axis(x: Any, axis: int | None = None, keepdims: bool = False) -> Any:
 # --- arithmetic ---
 
 
-
 def _g_to_x(g: Any, ans: Any, x: Any, y: Any) -> Any:
     """``g`` as the gradient of ``x`` in ``x + y``: as it is when the shapes agree."""
     if type(g) is np.ndarray and type(x) is np.ndarray and g.shape == x.shape:
