@@ -533,8 +533,8 @@ def _cross_entropy_arrays(
     return ans, pullback
 
 
-_MAX = np.maximum.reduce
-_ADD = np.add.reduce
+_MAX: Any = np.maximum.reduce  # Any: the stubs type a reduce's result by its ufunc's bools
+_ADD: Any = np.add.reduce
 
 
 def _cross_entropy_const_target(logits: Any, target: Any) -> tuple[Any, Any]:
