@@ -506,6 +506,24 @@ def _cross_entropy_arrays(
     """The same for plain arrays, in few numpy calls: ``sum(t) lse - t . shifted`` per row
     (a vector's reductions without an axis, numpy's reductions called as ufuncs: each
     ``.max(axis=...)`` method call would add a Python frame)."""
+    if logits.ndim == 1 and logits.dtype is _F64 and target.dtype.kind != "c":  # Python floats
+        shifted = logits - _MAX(logits)
+        e = np.exp(shifted)
+        total = float(_ADD(e))
+        lse = math.log(total)
+        weight = float(_ADD(target))
+        ans = lse * weight - float(np.dot(target, shifted))
+
+        def pullback_one(g: Any) -> tuple[Any, Any]:
+            p = e / total
+            if weight != 1.0:  # a one-hot or probability target sums to 1
+                p *= weight
+            p -= target
+            if g != 1.0:
+                p *= g
+            return p, (-g * (shifted - lse) if target_grad else None)
+
+        return ans, pullback_one
     if logits.ndim == 1:
         shifted = logits - _MAX(logits)
         e = np.exp(shifted)
@@ -535,6 +553,7 @@ def _cross_entropy_arrays(
 
 _MAX: Any = np.maximum.reduce  # Any: the stubs type a reduce's result by its ufunc's bools
 _ADD: Any = np.add.reduce
+_F64 = np.dtype(np.float64)
 
 
 def _cross_entropy_const_target(logits: Any, target: Any) -> tuple[Any, Any]:
