@@ -90,8 +90,7 @@ class _Run:
         tape = _Tape(recording)
         self.spans: list[tuple[int, int]] | None = None
         self.n_leaves = len(xs)
-        kinds = set(map(type, xs))
-        if tuple in kinds or list in kinds:
+        if not _CONTAINERS.isdisjoint(map(type, xs)):
             args = self._register_elements(tape, xs, recording)
         else:
             if recording:
@@ -176,8 +175,8 @@ class _Run:
                 for x, (start, k) in zip(inputs, self.spans, strict=True)
             ]
         if (
-            set(map(type, found)) == _ARRAY
-            and set(map(type, inputs)) == _ARRAY
+            _ARRAY.issuperset(map(type, found))
+            and _ARRAY.issuperset(map(type, inputs))
             and "c" not in map(_KIND, found)
         ):  # arrays of arrays (grad_bp_n's common case): nothing to zero or materialize
             grads = tuple(found)
@@ -247,6 +246,7 @@ def _unaliased(grads: tuple[Any, ...], inputs: Any) -> tuple[Any, ...]:
 
 
 _ARRAY = {np.ndarray}
+_CONTAINERS = {tuple, list}
 _KIND = operator.attrgetter("dtype.kind")
 
 
