@@ -616,3 +616,17 @@ def test_reading_an_element_of_a_tuple_input_records_nothing() -> None:
     assert tp.grad_bp(f, (1.0, 2.0)) == (2.0, 1.0)
     assert tp.eval_bp(f, (1.0, 2.0)) == 2.0
     assert seen == [True, True]
+
+
+def test_a_container_read_by_slice_and_by_lens_gets_both_gradients() -> None:
+    """Sparse gradients keyed by index (a slice read) and by lens are assembled, not merged
+    by key (the lens's part was dropped, or the assembly raised AttributeError)."""
+    second: tp.Lens[tuple[float, float], float] = tp.Lens(
+        lambda p: p[1], lambda p, a: (p[0], a), name="second"
+    )
+    for f in [
+        lambda p: (p ^ second) * 3.0 + p[1:][0] * 1.0,
+        lambda p: p[1:][0] * 1.0 + (p ^ second) * 3.0,
+        lambda p: p[1] * 1.0 + (p ^ second) * 3.0,
+    ]:
+        assert tp.grad_bp(f, (1.0, 2.0)) == (0.0, 4.0)

@@ -651,13 +651,14 @@ def accumulate(a: Any, b: Any) -> Any:
     ta = type(a)
     tb = type(b)
     if ta is _Partial:
-        if tb is _Partial:
+        if tb is _Partial and a.assemble is b.assemble:  # keys of one kind (indices, lenses)
             parts = a.parts
             for k, v in b.parts.items():
                 parts[k] = v if k not in parts else accumulate(parts[k], v)
             return a
         a = a.full()
-    elif tb is _Partial:
+        ta = type(a)
+    if tb is _Partial:
         b = b.full()
     if ta is np.ndarray or ta is float:
         return a + b
