@@ -397,6 +397,25 @@ def test_matmul_with_constant_array(data: st.DataObject, which: str) -> None:
         np.testing.assert_array_equal(eval_bp(lambda b: x @ b, y), x @ y)
 
 
+@given(data=st.data(), k=st.integers(1, 4), m=st.integers(1, 4))
+def test_matmul_rank_one_gradients(data: st.DataObject, k: int, m: int) -> None:
+    """A batch of one row, (1, k) @ (k, m), and one output column, (m, k) @ (k, 1), make a
+    gradient with an inner dimension of 1 (x.T @ g, g @ y.T), taken as a rank-1 product: the
+    values are the closed form's, first and second derivatives agree with finite differences,
+    as a BVar's and as a constant's partner."""
+    for x, y in [
+        (data.draw(arrays((1, k))), data.draw(arrays((k, m)))),
+        (data.draw(arrays((m, k))), data.draw(arrays((k, 1)))),
+    ]:
+        w: Array = data.draw(arrays((x.shape[0], y.shape[1])))
+        gx, gy = backprop_with2(operator.matmul, x, y)[1](w)
+        np.testing.assert_allclose(gx, w @ y.T, rtol=1e-14, atol=1e-14)
+        np.testing.assert_allclose(gy, x.T @ w, rtol=1e-14, atol=1e-14)
+        check_grad(lambda a, b: sin(a @ b), x, y, order=2)
+        check_grad(lambda b, x=x: sin(x @ b), y, order=2)
+        check_grad(lambda a, y=y: sin(a @ y), x, order=2)
+
+
 # --- transpose ---
 
 

@@ -17,7 +17,7 @@ from numpy.typing import NDArray
 import typedprop as tp
 from typedprop import BVar, auto
 from typedprop.functions import exp, sin, sum_elements
-from typedprop.testing import arrays, nested, well_floats
+from typedprop.testing import arrays, check_grad, nested, well_floats
 
 from .trees import same, sum_leaves
 
@@ -475,6 +475,16 @@ def test_gradients_of_a_sum_are_separate_arrays() -> None:
     assert not _overlapping([ga, gb, x, y])
 
 
+def test_gradients_that_are_views_of_one_another_are_separate_arrays() -> None:
+    """`a + b.T` gives b the transpose (a view) of a's gradient, among many array inputs (the
+    runner's all-arrays path): each gradient the user receives has memory of its own."""
+    x, y, z = np.ones((2, 3)), np.ones((3, 2)), np.ones(3)
+    ga, gb, gz = tp.grad_bp_n(lambda a, b, c: sum_elements(a + b.T) + c @ c, x, y, z)
+    ga *= 0.5
+    assert np.array_equal(gb, np.ones((3, 2)))
+    assert not _overlapping([ga, gb, gz, x, y, z])
+
+
 def test_gradient_leaves_of_tuples_and_dicts_are_separate_arrays() -> None:
     x, y = np.ones(2), np.ones(2)
     gt = tp.grad_bp(lambda p: sum_elements(p[0] + p[1]), (x, y))
@@ -523,3 +533,100 @@ def test_a_real_inputs_gradient_is_the_real_part() -> None:
     np.testing.assert_array_equal(ga, [2.0, 2.0])
     gc = tp.grad_bp(lambda x: sum_elements(x * 2.0), np.ones(2, complex))
     assert gc.dtype == np.complex128
+
+
+# --- tuple and list inputs: each element an entry of its own ---
+
+
+def _reads(p: Any) -> Any:
+    """Every way of reading a tuple or list input: by index, negative index, unpacking,
+    sequence_var, a slice, and the container used whole (collect-free: a lens-less op)."""
+    a, b, c = p
+    first = p[0] * p[-1]
+    second = tp.sequence_var(p)[1]
+    tail = sum_elements(p[1:][1] * p[1:][1])
+    return sum_elements(sin(a * b) + first * 2.0 + second * c) + tail
+
+
+@given(x=arrays((3,)), y=arrays((3,)), z=arrays((3,)))
+def test_tuple_and_list_inputs_differentiate_like_separate_inputs(
+    x: Array, y: Array, z: Array
+) -> None:
+    """Reading a tuple or list input's elements (by index, unpacked, sequence_var, slices)
+    gives the gradients of three separate inputs, of the container's kind, first and second
+    order; no element read records a node."""
+    want = tp.grad_bp_n(lambda a, b, c: _reads((a, b, c)), x, y, z)
+    for container in [(x, y, z), [x, y, z]]:
+        got = tp.grad_bp(_reads, container)
+        assert type(got) is type(container)
+        for g, w in zip(got, want, strict=True):
+            np.testing.assert_allclose(g, w, rtol=1e-13, atol=1e-13)
+        np.testing.assert_allclose(
+            tp.eval_bp(_reads, container),
+            tp.eval_bp_n(lambda a, b, c: _reads((a, b, c)), x, y, z),
+            rtol=1e-14,
+        )
+    check_grad(_reads, (x, y, z), order=2)
+
+
+def test_a_tuple_input_used_whole_and_by_element_sums_both_gradients() -> None:
+    """The container's own BVar, given whole to an op (here a lens-free view of the pair by a
+    user op), sends its gradient to the elements, added to what element reads sent."""
+
+    @tp.op1
+    def second_squared(p: tuple[float, float]) -> tuple[float, Any]:
+        return p[1] ** 2, lambda g: (0.0, 2.0 * p[1] * g)
+
+    g = tp.grad_bp(lambda p: second_squared(p) + p[1] * 3.0 + p[0], (1.0, 2.0))
+    assert g == (1.0, 7.0)
+    assert tp.grad_bp(lambda p: p[1], (1.0, 2.0)) == (0.0, 1.0)
+    assert tp.grad_bp(lambda p: p[0] * 0.0 + 1.0, (1.0, [2.0])) == (0.0, [0.0])
+
+
+def test_an_element_of_a_tuple_input_read_after_the_call_is_an_escaped_bvar() -> None:
+    kept: list[BVar[Any]] = []
+
+    def f(p: BVar[tuple[float, float]]) -> BVar[float]:
+        kept.append(p)
+        return p[0]
+
+    tp.grad_bp(f, (1.0, 2.0))
+    with pytest.raises(tp.EscapedBVarError):
+        kept[0][0]
+
+
+def test_tuple_inputs_nest() -> None:
+    """A gradient of a tuple input taken inside another grad_bp: second derivatives."""
+
+    def inner(x: BVar[float]) -> BVar[float]:
+        g = tp.grad_bp(lambda p: p[0] * p[0] * p[1], (x, x * 2.0))
+        return g[0] + g[1]  # 2 x (2x) + x^2 = 5 x^2
+
+    assert tp.grad_bp(inner, 3.0) == pytest.approx(30.0)
+
+
+def test_reading_an_element_of_a_tuple_input_records_nothing() -> None:
+    """An element read is the element's own entry (the same BVar each time), not a view node."""
+    seen: list[bool] = []
+
+    def f(p: BVar[tuple[float, float]]) -> BVar[float]:
+        seen.append(p[0] is p[0] and p[-2] is p[0])
+        return p[0] * p[1]
+
+    assert tp.grad_bp(f, (1.0, 2.0)) == (2.0, 1.0)
+    assert tp.eval_bp(f, (1.0, 2.0)) == 2.0
+    assert seen == [True, True]
+
+
+def test_a_container_read_by_slice_and_by_lens_gets_both_gradients() -> None:
+    """Sparse gradients keyed by index (a slice read) and by lens are assembled, not merged
+    by key (the lens's part was dropped, or the assembly raised AttributeError)."""
+    second: tp.Lens[tuple[float, float], float] = tp.Lens(
+        lambda p: p[1], lambda p, a: (p[0], a), name="second"
+    )
+    for f in [
+        lambda p: (p ^ second) * 3.0 + p[1:][0] * 1.0,
+        lambda p: p[1:][0] * 1.0 + (p ^ second) * 3.0,
+        lambda p: p[1] * 1.0 + (p ^ second) * 3.0,
+    ]:
+        assert tp.grad_bp(f, (1.0, 2.0)) == (0.0, 4.0)

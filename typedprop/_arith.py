@@ -159,23 +159,26 @@ def sum_axis(x: Any, axis: int | None = None, keepdims: bool = False) -> Any:
 
 # --- arithmetic ---
 
-ADD: Op = Op(
-    "+",
-    2,
-    fwd=operator.add,
-    vjps=(
-        lambda g, ans, x, y: unbroadcast(g, x),
-        lambda g, ans, x, y: unbroadcast(g, y),
-    ),
-)
+
+def _g_to_x(g: Any, ans: Any, x: Any, y: Any) -> Any:
+    """``g`` as the gradient of ``x`` in ``x + y``: as it is when the shapes agree."""
+    if type(g) is np.ndarray and type(x) is np.ndarray and g.shape == x.shape:
+        return g
+    return unbroadcast(g, x)
+
+
+def _g_to_y(g: Any, ans: Any, x: Any, y: Any) -> Any:
+    if type(g) is np.ndarray and type(y) is np.ndarray and g.shape == y.shape:
+        return g
+    return unbroadcast(g, y)
+
+
+ADD: Op = Op("+", 2, fwd=operator.add, vjps=(_g_to_x, _g_to_y))
 SUB: Op = Op(
     "-",
     2,
     fwd=operator.sub,
-    vjps=(
-        lambda g, ans, x, y: unbroadcast(g, x),
-        lambda g, ans, x, y: unbroadcast(-g, y),
-    ),
+    vjps=(_g_to_x, lambda g, ans, x, y: unbroadcast(-g, y)),
 )
 MUL: Op = Op(
     "*",
@@ -266,9 +269,22 @@ def ndim_of(v: Any) -> int:
 
 def _outer(x: Any, y: Any) -> Any:
     if type(x) is np.ndarray:
-        # np.dot of (n, 1) by (1, m) is about twice as fast as np.outer here (bench/rank1.py)
-        return np.dot(x[:, None], y[None, :])
+        return _rank1(x[:, None], y[None, :])
     return x._outer(y)  # an array wrapper (typedprop.linalg.Vec) keeps its own kind
+
+
+def _rank1(col: Any, row: Any) -> Any:
+    """The product of an ``(m, 1)`` and a ``(1, n)`` array: ``np.dot`` is a BLAS rank-1
+    product, about twice as fast as ``np.outer`` and 3-4x ``np.matmul``, which takes a loop
+    without BLAS for an inner dimension of 1 (bench/rank1.py)."""
+    return np.dot(col, row)
+
+
+def _matmul_k1(x: Any, y: Any) -> Any:
+    """``x @ y`` where the inner dimension is 1, the rank-1 way for plain arrays."""
+    if type(x) is np.ndarray and type(y) is np.ndarray:
+        return _rank1(x, y)
+    return x @ y
 
 
 OUTER: Op = Op(
@@ -335,11 +351,11 @@ def _matmul_vjp_x(g: Any, ans: Any, x: Any, y: Any) -> Any:
         if nx == 1:
             return g * y
         if nx == 2:
-            return _apply2(OUTER, g, y)
+            return _outer_of(g, y)
     elif nx == 1:
-        return _apply2(MATMUL, y, g) if ny == 2 else _matmul_general(g, x, y, 0)
+        return _product(y, g) if ny == 2 else _matmul_general(g, x, y, 0)
     elif nx == 2 and ny == 2:
-        return _apply2(MATMUL, g, _apply1(TRANSPOSE, y))
+        return _product(g, _transpose(y))
     return _matmul_general(g, x, y, 0)
 
 
@@ -352,17 +368,41 @@ def _matmul_vjp_y(g: Any, ans: Any, x: Any, y: Any) -> Any:
         if ny == 1:
             return g * x
         if ny == 2:
-            return _apply2(OUTER, x, g)
+            return _outer_of(x, g)
     elif ny == 1:
-        return _apply2(MATMUL, g, x) if nx == 2 else _matmul_general(g, x, y, 1)
+        return _product(g, x) if nx == 2 else _matmul_general(g, x, y, 1)
     elif nx == 2 and ny == 2:
         ya = raw(y)
         if type(ya) is np.ndarray and ya.flags.f_contiguous and not ya.flags.c_contiguous:
             # y is a transposed weight (x @ w.T): make the gradient in w's own layout,
             # gᵀ x, so that it comes out C-ordered like w
-            return _apply1(TRANSPOSE, _apply2(MATMUL, _apply1(TRANSPOSE, g), x))
-        return _apply2(MATMUL, _apply1(TRANSPOSE, x), g)
+            return _transpose(_product(_transpose(g), x))
+        return _product(_transpose(x), g)
     return _matmul_general(g, x, y, 1)
+
+
+# The products of the rules: numpy directly on plain arrays (a first derivative), recorded ops
+# on anything else (a BVar of an enclosing call, a Vec or Mat).
+
+
+def _product(a: Any, b: Any) -> Any:
+    """``a @ b`` in a derivative rule. A batch of one row makes the weight's gradient
+    ``x.T @ g`` of two matrices a rank-1 product, taken by ``MATMUL_K1``."""
+    if type(a) is np.ndarray and type(b) is np.ndarray:
+        return _rank1(a, b) if a.ndim == 2 == b.ndim and b.shape[0] == 1 else a @ b
+    s = shape_of(b)
+    k1 = s is not None and len(s) == 2 and s[0] == 1 and ndim_of(a) == 2
+    return _apply2(MATMUL_K1 if k1 else MATMUL, a, b)
+
+
+def _transpose(a: Any) -> Any:
+    return a.T if type(a) is np.ndarray else _apply1(TRANSPOSE, a)
+
+
+def _outer_of(a: Any, b: Any) -> Any:
+    if type(a) is np.ndarray and type(b) is np.ndarray:
+        return _rank1(a[:, None], b[None, :])
+    return _apply2(OUTER, a, b)
 
 
 def _swap(v: Any) -> Any:
@@ -401,6 +441,7 @@ def _matmul_general(g: Any, x: Any, y: Any, which: int) -> Any:
 
 
 MATMUL: Op = Op("@", 2, fwd=operator.matmul, vjps=(_matmul_vjp_x, _matmul_vjp_y))
+MATMUL_K1: Op = Op("@", 2, fwd=_matmul_k1, vjps=(_matmul_vjp_x, _matmul_vjp_y))
 
 # --- indexing ---
 

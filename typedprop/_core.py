@@ -24,6 +24,7 @@ The public face of this module is ``typedprop`` (runners in ``typedprop._runners
 
 from __future__ import annotations
 
+import functools
 import itertools
 import threading
 from collections.abc import Callable, Sequence
@@ -56,9 +57,11 @@ _tape_ids = itertools.count(1)
 
 
 class _Tape:
-    """The nodes one call records; ``active`` until that call returns."""
+    """The nodes one call records; ``active`` until that call returns. ``elements`` maps a
+    tuple or list input's ``BVar`` (by id, kept alive beside its element ``BVar``s) to the
+    ``BVar``s its elements were registered as, so that ``p[0]`` records nothing."""
 
-    __slots__ = ("active", "id", "nodes", "recording", "thread")
+    __slots__ = ("active", "elements", "id", "nodes", "recording", "thread")
 
     def __init__(self, recording: bool) -> None:
         self.id = next(_tape_ids)
@@ -66,6 +69,7 @@ class _Tape:
         self.active = True
         self.recording = recording
         self.thread = threading.get_ident()  # calls nest only within one thread
+        self.elements: dict[int, tuple[BVar[Any], list[BVar[Any]]]] | None = None
 
     # --- compiled mode (typedprop.compiled): a trace's tape overrides these two ---
     tracing = False  # a class attribute: ordinary tapes pay nothing for it
@@ -278,6 +282,11 @@ class BVar(Generic[T_co]):
             if key._tape.tracing:
                 _traced_read(key, None, "an index taken from a traced value")
             key = key.value
+        elements = self._tape.elements
+        if elements is not None and type(key) is int and self._tape.active:
+            entry = elements.get(id(self))
+            if entry is not None and entry[0] is self and -len(entry[1]) <= key < len(entry[1]):
+                return entry[1][key]  # an element of a tuple or list input: its own entry
         return _bv2(_arith.GETITEM, self, key)
 
     T = _Transpose()  # the transpose (reversed axes) of an array value
@@ -672,13 +681,14 @@ def accumulate(a: Any, b: Any) -> Any:
     ta = type(a)
     tb = type(b)
     if ta is _Partial:
-        if tb is _Partial:
+        if tb is _Partial and a.assemble is b.assemble:  # keys of one kind (indices, lenses)
             parts = a.parts
             for k, v in b.parts.items():
                 parts[k] = v if k not in parts else accumulate(parts[k], v)
             return a
         a = a.full()
-    elif tb is _Partial:
+        ta = type(a)
+    if tb is _Partial:
         b = b.full()
     if ta is np.ndarray or ta is float:
         return a + b
@@ -859,6 +869,30 @@ def _kind(x: Any) -> str:
     if t is np.ndarray:
         return f"an array of shape {x.shape}"
     return f"a {t.__name__}"
+
+
+def _element_grad(k: int, g: Any, ans: Any, *elements: Any) -> Any:
+    """The gradient of element ``k`` of a tuple or list, from the container's gradient."""
+    if type(g) is _Partial:
+        if g.assemble is _arith._assemble_sequence:  # element reads (slices): keyed by index
+            return g.parts.get(k)
+        g = g.full()  # through a lens: keyed by lens
+    return g[k]
+
+
+_UNPACK: dict[int, Op] = {}
+
+
+def unpack_op(n: int) -> Op:
+    """The op that ties a tuple or list input of ``n`` elements to its elements' tape entries:
+    its gradient, whole or sparse, goes to each element's entry."""
+    op = _UNPACK.get(n)
+    if op is None:
+        vjps = [functools.partial(_element_grad, k) for k in range(n)]
+        op = Op("elements", n, fwd=lambda *elements: elements, vjps=vjps)
+        op.sparse = True
+        _UNPACK[n] = op
+    return op
 
 
 class _BVarBackprop(classes.Backprop[BVar[Any]]):

@@ -11,6 +11,7 @@ own), ``typedprop.functions`` and ``typedprop.linalg``.
 from __future__ import annotations
 
 import itertools
+import operator
 from collections.abc import Callable
 from typing import Any, TypeVar, overload
 
@@ -27,6 +28,7 @@ from typedprop._core import (
     check_gradient,
     deep_value,
     materialize,
+    unpack_op,
 )
 from typedprop._tree import tree_map
 from typedprop.errors import MissingInstanceError, NonScalarOutputError, ShapeError
@@ -82,13 +84,18 @@ def auto(x: Any) -> Any:
 class _Run:
     """One forward run: the tape, the inputs' values and the output."""
 
-    __slots__ = ("inputs", "out", "tape")
+    __slots__ = ("inputs", "n_leaves", "out", "spans", "tape")
 
     def __init__(self, f: Callable[..., Any], xs: tuple[Any, ...], recording: bool) -> None:
         tape = _Tape(recording)
-        if recording:
-            tape.nodes.extend([None] * len(xs))
-        args = [BVar(x, tape, i if recording else -1) for i, x in enumerate(xs)]
+        self.spans: list[tuple[int, int]] | None = None
+        self.n_leaves = len(xs)
+        if not _CONTAINERS.isdisjoint(map(type, xs)):
+            args = self._register_elements(tape, xs, recording)
+        else:
+            if recording:
+                tape.nodes.extend([None] * len(xs))
+            args = [BVar(x, tape, i if recording else -1) for i, x in enumerate(xs)]
         try:
             out = f(*args)
             if type(out) is not BVar and isinstance(out, tuple | list | dict):
@@ -98,6 +105,49 @@ class _Run:
         self.tape = tape
         self.inputs = xs
         self.out = out
+
+    def _register_elements(
+        self, tape: _Tape, xs: tuple[Any, ...], recording: bool
+    ) -> list[BVar[Any]]:
+        """The arguments, each element of a tuple or list input a tape entry of its own.
+
+        Reading ``p[0]`` (or unpacking ``p``, or ``sequence_var(p)``) then gives that entry's
+        ``BVar`` and records nothing, and the gradient is rebuilt once from the elements'
+        (``grads``), instead of a view node per read and a sparse gradient merged by key. The
+        container's own ``BVar``, used whole, sends its gradient to the elements through one
+        ``unpack_op`` node. ``spans`` says where each input's entries start and how many
+        elements it has (-1: the input is an entry itself).
+        """
+        values: list[Any] = []
+        spans = []
+        for x in xs:
+            if (type(x) is tuple or type(x) is list) and x:
+                spans.append((len(values), len(x)))
+                values.extend(x)
+            else:
+                spans.append((len(values), -1))
+                values.append(x)
+        leaves = [BVar(v, tape, i if recording else -1) for i, v in enumerate(values)]
+        nodes = tape.nodes
+        if recording:
+            nodes.extend([None] * len(values))
+        elements: dict[int, tuple[BVar[Any], list[BVar[Any]]]] = {}
+        args = []
+        for x, (start, n) in zip(xs, spans, strict=True):
+            if n < 0:
+                args.append(leaves[start])
+                continue
+            if recording:
+                nodes.append((unpack_op(n), x, tuple(x), tuple(range(start, start + n)), None))
+                container = BVar(x, tape, len(nodes) - 1)
+            else:
+                container = BVar(x, tape)
+            elements[id(container)] = (container, leaves[start : start + n])
+            args.append(container)
+        tape.elements = elements
+        self.spans = spans
+        self.n_leaves = len(values)
+        return args
 
     def value(self) -> Any:
         """What the function returned, as a value (a ``BVar`` of an enclosing call stays one)."""
@@ -113,22 +163,35 @@ class _Run:
 
     def grads(self, seed: Any, free: bool) -> tuple[Any, ...]:
         """The inputs' gradients given the output's, zeros for inputs the output ignores."""
-        n = len(self.inputs)
+        n = self.n_leaves
         i = self.out_index()
         found = backward(self.tape.nodes, i, seed, n, free) if i >= 0 else [None] * n
         if free:
             self.tape.nodes = []
-        grads = tuple(
-            classes.zero(x)
-            if g is None
-            else (
-                g
-                if type(g) is type(x) is np.ndarray and g.dtype.kind != "c"
-                else materialize(g, x)
+        inputs = self.inputs
+        if self.spans is not None:
+            found = [
+                found[start] if k < 0 else _rebuild(x, found[start : start + k])
+                for x, (start, k) in zip(inputs, self.spans, strict=True)
+            ]
+        if (
+            _ARRAY.issuperset(map(type, found))
+            and _ARRAY.issuperset(map(type, inputs))
+            and "c" not in map(_KIND, found)
+        ):  # arrays of arrays (grad_bp_n's common case): nothing to zero or materialize
+            grads = tuple(found)
+        else:
+            grads = tuple(
+                classes.zero(x)
+                if g is None
+                else (
+                    g
+                    if type(g) is type(x) is np.ndarray and g.dtype.kind != "c"
+                    else materialize(g, x)
+                )
+                for x, g in zip(inputs, found, strict=True)
             )
-            for x, g in zip(self.inputs, found, strict=True)
-        )
-        return _unaliased(grads, (self.inputs, seed))
+        return _unaliased(grads, (inputs, seed))
 
     def scalar_seed(self, runner: str) -> Any:
         v = deep_value(self.value())
@@ -147,6 +210,16 @@ class _Run:
     def pullback(self, g: Any) -> tuple[Any, ...]:
         _check_cotangent(g, self.value())
         return self.grads(g, free=False)
+
+
+def _rebuild(x: Any, gs: list[Any]) -> Any:
+    """The gradient of a tuple or list input from its elements' gradients (zero where none)."""
+    if all(g is None for g in gs):
+        return None
+    elems = [
+        classes.zero(e) if g is None else materialize(g, e) for g, e in zip(gs, x, strict=True)
+    ]
+    return classes.instance_for(x).rebuild(x, elems)
 
 
 def _unaliased(grads: tuple[Any, ...], inputs: Any) -> tuple[Any, ...]:
@@ -170,6 +243,11 @@ def _unaliased(grads: tuple[Any, ...], inputs: Any) -> tuple[Any, ...]:
             return _copy_shared(grads, inputs)
         owners.add(owner)
     return grads
+
+
+_ARRAY = {np.ndarray}
+_CONTAINERS = {tuple, list}
+_KIND = operator.attrgetter("dtype.kind")
 
 
 def _copy_shared(grads: tuple[Any, ...], inputs: Any) -> tuple[Any, ...]:

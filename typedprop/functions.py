@@ -114,7 +114,7 @@ def _logistic(x: Any) -> Any:
         with np.errstate(over="ignore"):
             np.exp(r, out=r)
         r += 1.0
-        np.divide(1.0, r, out=r)
+        np.reciprocal(r, out=r)
         return r
     with np.errstate(over="ignore"):
         return 1.0 / (1.0 + np.exp(-_floats(x)[()]))
@@ -503,29 +503,68 @@ def _cross_entropy(logits: Any, target: Any, *, target_grad: bool = True) -> tup
 def _cross_entropy_arrays(
     logits: NDArray[Any], target: NDArray[Any], target_grad: bool
 ) -> tuple[Any, Any]:
-    """The same for plain arrays, in few numpy calls: ``sum(t) lse - t . shifted`` per row."""
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    e = np.exp(shifted)
-    total = e.sum(axis=-1, keepdims=True)
-    lse = np.log(total)
-    weight = target.sum(axis=-1, keepdims=True)
-    total_loss = np.vdot(lse, weight) - np.vdot(target, shifted)
+    """The same for plain arrays, in few numpy calls: ``sum(t) lse - t . shifted`` per row
+    (a vector's reductions without an axis, numpy's reductions called as ufuncs: each
+    ``.max(axis=...)`` method call would add a Python frame)."""
+    if logits.ndim == 1 and logits.dtype is _F64 and target.dtype.kind != "c":  # Python floats
+        shifted = logits - _MAX(logits)
+        e = np.exp(shifted)
+        total = float(_ADD(e))
+        lse = math.log(total)
+        weight = float(_ADD(target))
+        ans = lse * weight - float(np.dot(target, shifted))
+
+        def pullback_one(g: Any) -> tuple[Any, Any]:
+            p = e / total
+            if weight != 1.0:  # a one-hot or probability target sums to 1
+                p *= weight
+            p -= target
+            if g != 1.0:
+                p *= g
+            return p, (-g * (shifted - lse) if target_grad else None)
+
+        return ans, pullback_one
+    if logits.ndim == 1:
+        shifted = logits - _MAX(logits)
+        e = np.exp(shifted)
+        total = _ADD(e)
+        lse = np.log(total)
+        weight = _ADD(target)
+        total_loss = lse * weight - np.dot(target, shifted)
+    else:
+        shifted = logits - _MAX(logits, axis=-1, keepdims=True)
+        e = np.exp(shifted)
+        total = _ADD(e, axis=-1, keepdims=True)
+        lse = np.log(total)
+        weight = _ADD(target, axis=-1, keepdims=True)
+        total_loss = np.vdot(lse, weight) - np.vdot(target, shifted)
     ans = total_loss if total_loss.dtype == np.float32 else float(total_loss)
 
     def pullback(g: Any) -> tuple[Any, Any]:
         p = e / total  # the softmax, in a fresh buffer worked in place
         p *= weight
         p -= target
-        p *= g
+        if g != 1.0:
+            p *= g
         return p, (-g * (shifted - lse) if target_grad else None)
 
     return ans, pullback
 
 
+_MAX: Any = np.maximum.reduce  # Any: the stubs type a reduce's result by its ufunc's bools
+_ADD: Any = np.add.reduce
+_F64 = np.dtype(np.float64)
+
+
+def _cross_entropy_const_target(logits: Any, target: Any) -> tuple[Any, Any]:
+    """The cross-entropy with a target that takes no gradient (data)."""
+    if type(logits) is np.ndarray and type(target) is np.ndarray:
+        return _cross_entropy_arrays(logits, target, False)
+    return _cross_entropy(logits, target, target_grad=False)
+
+
 _CROSS_ENTROPY = Op("cross_entropy", 2, pull=_cross_entropy)
-_CROSS_ENTROPY_CONST_TARGET = Op(
-    "cross_entropy", 2, pull=lambda y, t: _cross_entropy(y, t, target_grad=False)
-)
+_CROSS_ENTROPY_CONST_TARGET = Op("cross_entropy", 2, pull=_cross_entropy_const_target)
 
 
 @overload
@@ -552,8 +591,9 @@ def cross_entropy(logits: Any, target: Any) -> Any:
         >>> grad_bp(lambda y: cross_entropy(y, t), np.zeros(2))
         array([ 0.5, -0.5])
     """
-    _last_axis("cross_entropy", logits)
     sl, st = shape_of(logits), shape_of(target)
+    if not sl or not sl[-1]:
+        _last_axis("cross_entropy", logits)
     if sl != st:
         raise ShapeError(
             f"cross_entropy: logits of shape {sl} and target of shape {st}; the target needs "
