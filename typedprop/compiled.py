@@ -271,6 +271,7 @@ class _Trace:
         self.out = out
         self.run = _Run.__new__(_Run)  # the runners' own output checks and seeds
         self.run.tape, self.run.inputs, self.run.out = tape, xs, out
+        self.run.n_leaves, self.run.spans = len(xs), None  # each input one entry of the trace
         self._check()
 
     def _check(self) -> None:
