@@ -1268,7 +1268,7 @@ def test_a_zero_pivot_gives_a_determinant_of_zero_not_a_warning() -> None:
     no warning (the suite turns warnings into errors); inv, whose LU finds no exact zero pivot
     there, raises rather than return infinities."""
     rows = np.array([[1.0, 7.29e-97, 1.0], [5.66e-220, 0.0, 1.0]])
-    s = Mat(np.vstack([rows[0] - 2.0 * rows[1], rows]))
+    s: Mat[Any, Any] = Mat(np.vstack([rows[0] - 2.0 * rows[1], rows]))
     assert det(s) == 0.0
     assert lndet(s) == -np.inf
     check_grad(det, s, order=1)
