@@ -146,6 +146,15 @@ def test_any_split_gives_the_same_sum(cluster: parallel.Cluster, seed: int) -> N
     assert np.isclose(loss, want_loss, rtol=1e-12) and close(grad, want_grad)
 
 
+def test_workers_keep_freed_memory_for_the_next_step(cluster: parallel.Cluster) -> None:
+    """Cluster's workers start with glibc's trim and mmap thresholds raised (Dask's own 64 KiB
+    trim threshold makes every large temporary a fresh, page-faulted mapping at each step)."""
+    names = ("MALLOC_TRIM_THRESHOLD_", "MALLOC_MMAP_THRESHOLD_")
+    seen = cluster.client.run(lambda: [os.environ.get(n) for n in names])
+    assert len(seen) == 2
+    assert all(v == [str(1 << 30)] * 2 for v in seen.values())
+
+
 def test_shards_stay_on_the_workers_across_steps(cluster: parallel.Cluster) -> None:
     """Scattered once, in a contiguous run per worker, the shards keep their place over steps
     of different params; each step is exact, and leaving the ``with`` block frees them."""
