@@ -800,3 +800,18 @@ def test_overflow_warnings_in_a_replay_are_eagers() -> None:
         assert said[0] == said[1]
         assert said[1].count("overflow encountered in exp") == warns
         assert "_logistic" not in _called(cg)
+
+
+def test_a_replayed_logistic_keeps_the_callers_other_error_settings() -> None:
+    x = np.array([800.0, 0.0])  # exp(-800) underflows; exp(800) of -x overflows
+    cg = compile_grad(_logistic_sum)
+    cg(x)
+    with np.errstate(under="raise", over="raise"):
+        before = np.geterr()
+        for run in (functools.partial(grad_bp_n, _logistic_sum), cg):
+            with pytest.raises(FloatingPointError, match="underflow encountered in exp"):
+                run(x)
+            assert np.geterr() == before
+        assert same(cg(-x), grad_bp_n(_logistic_sum, -x))  # the overflow quiet in both
+        assert np.geterr() == before
+    assert "_logistic" not in _called(cg)
