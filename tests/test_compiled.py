@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 import typedprop as tp
+import typedprop.compiled as compiled_module
 from typedprop import (
     BVar,
     Model,
@@ -815,3 +816,39 @@ def test_a_replayed_logistic_keeps_the_callers_other_error_settings() -> None:
         assert same(cg(-x), grad_bp_n(_logistic_sum, -x))  # the overflow quiet in both
         assert np.geterr() == before
     assert "_logistic" not in _called(cg)
+
+
+_WRONG = compiled_module._Form("{t} = {g} * 0.5")  # a form that is never the rule's answer
+
+
+@pytest.mark.parametrize(
+    ("form", "rule"),
+    [
+        ("_LOGISTIC_VJP", "_logistic_vjp"),
+        ("_CE_VEC_VJP", "_cross_entropy_const_target"),
+        ("_CE_ROWS_VJP", "_cross_entropy_const_target"),
+    ],
+)
+def test_a_form_that_differs_from_its_rule_is_not_taken(
+    form: str, rule: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(compiled_module, form, _WRONG)
+    layout = "row" if "ROWS" in form else "vector"
+    t = np.full(2 if layout == "vector" else (2, 2), 0.75)  # rows that sum to 1.5
+    loss, inputs = _const_target_network([3, 4, 2], 2, layout, t)
+    cg = compile_grad(loss)
+    for s in range(3):
+        assert same(cg.value_and_grad(*inputs(s)), backprop_n(loss, *inputs(s)))
+    assert rule in _called(cg)
+
+
+def test_a_matmul_form_that_differs_from_its_rule_is_not_taken(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    wrong = dict.fromkeys(compiled_module._MM_FORMS, _WRONG)
+    monkeypatch.setattr(compiled_module, "_MM_FORMS", wrong)
+    loss, inputs = _const_target_network([3, 4, 2], 2, "row", np.eye(2))
+    cg = compile_grad(loss)
+    for s in range(3):
+        assert same(cg.value_and_grad(*inputs(s)), backprop_n(loss, *inputs(s)))
+    assert {"_dot_tn", "_mm_x_mat"} <= _called(cg)
