@@ -819,7 +819,7 @@ def _sweep(
                 elif (
                     op is functions._LOGISTIC
                     and _float_array(g, ans)
-                    and g.shape == ans.shape
+                    and cast(Any, g).shape == ans.shape
                     and _same(gk, _LOGISTIC_VJP.run({"g": g, "ans": ans})["t"])
                 ):
                     _LOGISTIC_VJP.emit(w, {"g": f"g{i}", "ans": f"v{i}", "t": "t"})
