@@ -3,14 +3,16 @@ repeat is refused (or run eagerly with ``fallback=True``)."""
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import itertools
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 import numpy as np
 import pytest
@@ -19,6 +21,7 @@ from hypothesis import strategies as st
 from numpy.typing import NDArray
 
 import typedprop as tp
+import typedprop.compiled as compiled_module
 from typedprop import (
     BVar,
     Model,
@@ -641,3 +644,211 @@ def test_a_static_field_is_part_of_the_signature() -> None:
     assert cg.traces == 1
     assert cg(_Scaled(1.0, scale=3.0))[0] == _Scaled(3.0, scale=3.0)  # baked in: traced again
     assert cg.traces == 2
+
+
+# --- fast forms: library rules written out in a replay, where they give the rule's answer ---
+
+
+def _called(c: Any) -> set[str]:
+    """The names of the functions a compiled function's (only) replay calls."""
+    (replay,) = c._cache.entries.values()
+    return {getattr(v, "__name__", "") for v in replay.__globals__.values()}
+
+
+_RULES = {"_logistic", "_logistic_vjp", "_cross_entropy_const_target", "_flat_unaliased"}
+
+
+def _const_target_network(
+    sizes: list[int], batch: int, layout: str, t: Array
+) -> tuple[Callable[..., BVar[float]], Callable[[int], tuple[Array, ...]]]:
+    """``_network``'s loss with the data and target closed over (the target a constant)."""
+    loss, inputs = _network(sizes, batch, layout, "logistic", 0)
+    x = inputs(0)[-2]
+
+    def closed(*params: BVar[Array]) -> BVar[float]:
+        return loss(*params, cast(Any, x), cast(Any, t))
+
+    return closed, lambda s: inputs(s)[:-2]
+
+
+@given(
+    sizes=st.lists(st.integers(1, 6), min_size=2, max_size=4),
+    batch=st.integers(1, 4),
+    layout=st.sampled_from(["vector", "row"]),
+    scale=st.sampled_from([1.0, 0.5, 3.0]),
+    seed=st.integers(0, 10**6),
+)
+def test_fast_forms_replay_as_eager(
+    sizes: list[int], batch: int, layout: str, scale: float, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    shape = sizes[-1] if layout == "vector" else (batch, sizes[-1])
+    t = rng.uniform(0.0, 1.0, shape) * scale  # rows summing to anything: the weight is used
+    loss, inputs = _const_target_network(sizes, batch, layout, t)
+    cg, ce = compile_grad(loss), compile_eval(loss)
+    for s in range(3):
+        xs = inputs(s)
+        assert same(cg.value_and_grad(*xs), backprop_n(loss, *xs))
+        assert same(ce(*xs), eval_bp_n(loss, *xs))
+    assert not _called(cg) & _RULES  # all written out, the gradients not checked for aliases
+    assert not _called(ce) & _RULES
+
+
+def test_a_fast_form_reads_a_constant_target_at_each_call() -> None:
+    t = np.array([0.0, 1.0])
+    loss, inputs = _const_target_network([3, 4, 2], 1, "vector", t)
+    cg = compile_grad(loss)
+    cg(*inputs(0))
+    t[:] = [0.7, 0.7]  # changed in place: the closure rule reads its new values
+    assert same(cg.value_and_grad(*inputs(1)), backprop_n(loss, *inputs(1)))
+
+
+def test_fast_form_gradients_are_fresh_arrays() -> None:
+    loss, inputs = _const_target_network([3, 4, 2], 2, "row", np.eye(2))
+    cg = compile_grad(loss)
+    xs = inputs(0)
+    cg(*xs)
+    first = cg(*xs)
+    want = tuple(g.copy() for g in first)
+    for g in first:
+        g *= -7.0
+    second = cg(*xs)
+    assert same(second, want)
+    arrays = (*first, *second, *xs)
+    assert not any(
+        np.shares_memory(a, b) for a, b in itertools.combinations(arrays, 2) if a is not b
+    )
+    assert "_flat_unaliased" not in _called(cg)
+
+
+def _logistic_sum(x: BVar[Any]) -> BVar[float]:
+    return sum_elements(logistic(x) * 2.0)
+
+
+@pytest.mark.parametrize(
+    ("what", "f", "x", "rules"),
+    [
+        ("a logistic of a number", _logistic_sum, 0.3, {"_logistic", "_logistic_vjp"}),
+        ("a logistic of a 0-d array", _logistic_sum, np.array(0.3), {"_logistic"}),
+        ("a logistic of a Vec", _logistic_sum, Vec[Any](np.ones(3)), {"_logistic"}),
+        (
+            "a cross-entropy of float32 logits",
+            lambda z: cross_entropy(z, np.eye(3, dtype=np.float32)),
+            np.ones((3, 3), np.float32),
+            {"_cross_entropy_const_target"},
+        ),
+        (
+            "a cross-entropy of 3-d logits",
+            lambda z: cross_entropy(z, np.ones((2, 2, 3)) / 3.0),
+            np.ones((2, 2, 3)),
+            {"_cross_entropy_const_target"},
+        ),
+        (
+            "a cross-entropy whose target is a BVar constant",
+            lambda z: cross_entropy(z, auto(np.array([0.0, 1.0]))),
+            np.array([1.0, -1.0]),
+            set(),
+        ),
+        (
+            "a gradient passed on to two inputs",
+            lambda x: sum_elements(x + x),
+            np.ones(3),
+            set(),
+        ),
+    ],
+)
+def test_where_a_fast_form_is_not_taken_the_rule_runs(
+    what: str, f: Callable[[BVar[Any]], BVar[float]], x: Any, rules: set[str]
+) -> None:
+    cg = compile_grad(f)
+    for k in (1.0, 2.0, -3.0):
+        xk = x * k
+        assert same(cg.value_and_grad(xk), backprop_n(f, xk)), what
+    assert rules <= _called(cg), what
+
+
+def test_a_gradient_passed_on_twice_is_still_unaliased() -> None:
+    def f(x: BVar[Array], y: BVar[Array]) -> BVar[float]:
+        return sum_elements(logistic(x + y))  # one fast-form gradient for both inputs
+
+    cg = compile_grad(f)
+    x, y = np.ones(3), np.zeros(3)
+    cg(x, y)
+    gx, gy = cg(x, y)
+    assert not np.shares_memory(gx, gy)
+    assert "_flat_unaliased" in _called(cg)
+
+
+def test_overflow_warnings_in_a_replay_are_eagers() -> None:
+    def hidden(x: BVar[Array]) -> BVar[float]:
+        return sum_elements(logistic(x))  # logistic's own exp overflows quietly
+
+    def shown(x: BVar[Array]) -> BVar[float]:
+        return sum_elements(tp.functions.exp(logistic(x) * 1000.0))  # this one warns
+
+    x = np.array([-800.0, 0.0, 800.0])
+    for f, warns in ((hidden, 0), (shown, 1)):
+        cg = compile_grad(f)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            cg(x)  # the trace
+        said = []
+        for run in (functools.partial(grad_bp_n, f), cg):
+            with warnings.catch_warnings(record=True) as seen:
+                warnings.simplefilter("always")
+                run(x)
+            said.append([str(w.message) for w in seen])
+        assert said[0] == said[1]
+        assert said[1].count("overflow encountered in exp") == warns
+        assert "_logistic" not in _called(cg)
+
+
+def test_a_replayed_logistic_keeps_the_callers_other_error_settings() -> None:
+    x = np.array([800.0, 0.0])  # exp(-800) underflows; exp(800) of -x overflows
+    cg = compile_grad(_logistic_sum)
+    cg(x)
+    with np.errstate(under="raise", over="raise"):
+        before = np.geterr()
+        for run in (functools.partial(grad_bp_n, _logistic_sum), cg):
+            with pytest.raises(FloatingPointError, match="underflow encountered in exp"):
+                run(x)
+            assert np.geterr() == before
+        assert same(cg(-x), grad_bp_n(_logistic_sum, -x))  # the overflow quiet in both
+        assert np.geterr() == before
+    assert "_logistic" not in _called(cg)
+
+
+_WRONG = compiled_module._Form("{t} = {g} * 0.5")  # a form that is never the rule's answer
+
+
+@pytest.mark.parametrize(
+    ("form", "rule"),
+    [
+        ("_LOGISTIC_VJP", "_logistic_vjp"),
+        ("_CE_VEC_VJP", "_cross_entropy_const_target"),
+        ("_CE_ROWS_VJP", "_cross_entropy_const_target"),
+    ],
+)
+def test_a_form_that_differs_from_its_rule_is_not_taken(
+    form: str, rule: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(compiled_module, form, _WRONG)
+    layout = "row" if "ROWS" in form else "vector"
+    t = np.full(2 if layout == "vector" else (2, 2), 0.75)  # rows that sum to 1.5
+    loss, inputs = _const_target_network([3, 4, 2], 2, layout, t)
+    cg = compile_grad(loss)
+    for s in range(3):
+        assert same(cg.value_and_grad(*inputs(s)), backprop_n(loss, *inputs(s)))
+    assert rule in _called(cg)
+
+
+def test_a_matmul_form_that_differs_from_its_rule_is_not_taken(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    wrong = dict.fromkeys(compiled_module._MM_FORMS, _WRONG)
+    monkeypatch.setattr(compiled_module, "_MM_FORMS", wrong)
+    loss, inputs = _const_target_network([3, 4, 2], 2, "row", np.eye(2))
+    cg = compile_grad(loss)
+    for s in range(3):
+        assert same(cg.value_and_grad(*inputs(s)), backprop_n(loss, *inputs(s)))
+    assert {"_dot_tn", "_mm_x_mat"} <= _called(cg)

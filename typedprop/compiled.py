@@ -17,7 +17,9 @@ decided by a traced value, a value read out of a ``BVar`` and fed back as a cons
 
 from __future__ import annotations
 
+import importlib
 import linecache
+import math
 import operator
 import os
 import re
@@ -28,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, overload
 import attrs
 import numpy as np
 
-from typedprop import _arith, classes
+from typedprop import _arith, classes, functions
 from typedprop._core import (
     _CONST,
     BVar,
@@ -385,7 +387,7 @@ class _Writer:
         return fn
 
 
-_LOCAL = re.compile(r"\b(?:v|g|pb|r)\d+\b")
+_LOCAL = re.compile(r"\b(?:v|g|pb|r|w[a-z])\d+\b")
 
 
 def _freeing(lines: list[str]) -> list[str]:
@@ -422,7 +424,26 @@ def _ancestors(nodes: list[Any], out: int, n: int) -> list[bool]:
     return need
 
 
-def _forward(w: _Writer, nodes: list[Any], need: list[bool], n: int, upto: int) -> None:
+def _fused(nodes: list[Any], need: list[bool], n: int) -> dict[int, Any]:
+    """The entries replayed by a fused forward and derivative form (a cross-entropy)."""
+    found = {}
+    for i in range(n, len(need)):
+        if need[i]:
+            op, ans, vals, parents, _ = nodes[i]
+            forms = _ce_forms(op, ans, vals, parents)
+            if forms is not None:
+                found[i] = forms
+    return found
+
+
+def _ce_holes(i: int, c: str) -> dict[str, str]:
+    """The replay's names for a fused cross-entropy's values at tape entry ``i``."""
+    return {"s": f"ws{i}", "e": f"we{i}", "n": f"wn{i}", "m": f"wm{i}", "c": c}
+
+
+def _forward(
+    w: _Writer, nodes: list[Any], need: list[bool], n: int, upto: int, fused: dict[int, Any]
+) -> None:
     """The recorded forward computations, in order, of the entries the output needs."""
     for i in range(n, upto + 1):
         if not need[i]:
@@ -430,7 +451,15 @@ def _forward(w: _Writer, nodes: list[Any], need: list[bool], n: int, upto: int) 
         op, ans, vals, parents, _ = nodes[i]
         args = [f"v{p}" if p >= 0 else w.const("c", v) for v, p in zip(vals, parents, strict=True)]
         infix = next((sym for fn, sym in _INFIX.items() if fn is op.fwd), None)
-        if op.pull is not None:
+        if i in fused:
+            fused[i][0].emit(w, {"z": args[0], "y": f"v{i}", **_ce_holes(i, args[1])})
+        elif (
+            op is functions._LOGISTIC
+            and _float_array(vals[0])
+            and _same(ans, _LOGISTIC_FWD.run({"x": vals[0]})["y"])
+        ):
+            _LOGISTIC_FWD.emit(w, {"x": args[0], "y": f"v{i}"})
+        elif op.pull is not None:
             w.emit(f"v{i}, pb{i} = {w.const('P', op.pull)}({', '.join(args)})")
         elif op is _arith.MATMUL and _same(ans, _dots(vals)):
             w.emit(f"v{i} = {w.const('D', np.dot)}({args[0]}, {args[1]})")
@@ -446,11 +475,9 @@ def _forward(w: _Writer, nodes: list[Any], need: list[bool], n: int, upto: int) 
             w.emit(f"v{i} = {w.const('F', op.fwd)}({', '.join(args)})")
 
 
-def _arg_names(w: _Writer, vals: tuple[Any, ...], parents: tuple[int, ...]) -> str:
+def _arg_list(w: _Writer, vals: tuple[Any, ...], parents: tuple[int, ...]) -> list[str]:
     """The replay's names for an op's arguments: tape entries, or constants of the trace."""
-    return ", ".join(
-        f"v{p}" if p >= 0 else w.const("c", v) for v, p in zip(vals, parents, strict=True)
-    )
+    return [f"v{p}" if p >= 0 else w.const("c", v) for v, p in zip(vals, parents, strict=True)]
 
 
 def _plain_2d(*vs: Any) -> bool:
@@ -585,10 +612,164 @@ def _bias_ones(op: Any, k: int, g: Any, vals: tuple[Any, ...]) -> Any:
     return ones
 
 
-def _sweep(w: _Writer, nodes: list[Any], out: int, seed: Any, n: int) -> list[Any]:
+# --- fast forms: library rules written out in the replay, each checked at the trace ---
+
+_FUNCS: dict[str, Any] = {
+    "dot": np.dot,
+    "neg": np.negative,
+    "exp": np.exp,
+    "recip": np.reciprocal,
+    "subtract": np.subtract,
+    "rmax": np.maximum.reduce,
+    "radd": np.add.reduce,
+    "log": math.log,
+    "nplog": np.log,
+    "vdot": np.vdot,
+}
+
+
+class _Names(dict[str, str]):
+    """A form's names: the holes given, and numpy functions named in the replay on first use."""
+
+    def __init__(self, w: _Writer | None, holes: dict[str, str]) -> None:
+        super().__init__(holes)
+        self.w = w
+
+    def __missing__(self, key: str) -> str:
+        return key if self.w is None else self.w.const("N", _FUNCS[key])
+
+
+class _Form:
+    """One-line statements of replay code with holes (``{g}``, ``{x}``, ...) for the replay's
+    names and ``{dot}``-style names of numpy functions. ``run`` executes the very same lines
+    on the trace's values, so that a form stands in a replay only where it gave the rule's
+    exact answer."""
+
+    def __init__(self, *lines: str) -> None:
+        self.lines = lines
+
+    def run(self, values: dict[str, Any]) -> dict[str, Any]:
+        """The lines run on ``values`` (by hole): every name they bound."""
+        names = _Names(None, {k: k for k in values})
+        namespace = {**_FUNCS, **values}
+        exec("\n".join(line.format_map(names) for line in self.lines), namespace)
+        return namespace
+
+    def emit(self, w: _Writer, holes: dict[str, str]) -> None:
+        """The lines, written into the replay with the replay's names for the holes."""
+        names = _Names(w, holes)
+        for line in self.lines:
+            w.emit(line.format_map(names))
+
+
+def _float_array(*vs: Any) -> bool:
+    """Real float arrays of at least one dimension (the array branch of the library rules)."""
+    return all(type(v) is np.ndarray and v.ndim >= 1 and v.dtype.kind == "f" for v in vs)
+
+
+def _numpy_errors() -> tuple[Any, Any]:
+    """numpy's context variable holding the error settings, and its maker of settings
+    (numpy >= 2; ``None`` where numpy keeps them otherwise)."""
+    try:
+        umath = importlib.import_module("numpy._core._multiarray_umath")
+    except ImportError:  # pragma: no cover (numpy 1.x)
+        return None, None
+    var, make = getattr(umath, "_extobj_contextvar", None), getattr(umath, "_make_extobj", None)
+    return (var, make) if var is not None and make is not None else (None, None)
+
+
+_errors, _make_errors = _numpy_errors()
+_QUIET: tuple[Any, Any] = (None, None)  # the last settings seen, and the same with over=ignore
+
+
+def _exp_quietly(r: Any) -> None:
+    """``with np.errstate(over="ignore"): np.exp(r, out=r)``, logistic's own step, at a third
+    of its cost: the settings with overflow ignored are made once per settings object (one
+    is never changed: ``np.errstate`` and ``np.seterr*`` put a new one in place)."""
+    global _QUIET
+    if _errors is None:  # pragma: no cover
+        with np.errstate(over="ignore"):
+            np.exp(r, out=r)
+        return
+    now = _errors.get()
+    seen, quiet = _QUIET
+    if seen is not now:
+        quiet = _make_errors(over="ignore")  # the current settings, overflow ignored
+        _QUIET = (now, quiet)
+    token = _errors.set(quiet)
+    try:
+        np.exp(r, out=r)
+    finally:
+        _errors.reset(token)
+
+
+_FUNCS["exp_quietly"] = _exp_quietly
+_LOGISTIC_FWD = _Form(
+    "{y} = {neg}({x})", "{exp_quietly}({y})", "{y} += 1.0", "{recip}({y}, out={y})"
+)
+_LOGISTIC_VJP = _Form("{t} = {subtract}(1.0, {ans})", "{t} *= {ans}", "{t} *= {g}")
+_MM_FORMS = {
+    _mm_x_outer: _Form("{t} = {dot}({g}[:, None], {y}[None, :])"),
+    _mm_x_vec: _Form("{t} = {dot}({y}, {g})"),
+    _mm_x_mat: _Form("{t} = {dot}({g}, {y}.T)"),
+    _mm_y_outer: _Form("{t} = {dot}({x}[:, None], {g}[None, :])"),
+    _mm_y_vec: _Form("{t} = {dot}({g}, {x})"),
+    _dot_tn: _Form(
+        "{t} = {dot}({g}.T, {x}).T if {y}.flags.f_contiguous and not {y}.flags.c_contiguous"
+        " else {dot}({x}.T, {g})"
+    ),
+}
+# cross_entropy of float64 logits and a constant real target, as functions.py computes it
+_CE_VEC_FWD = _Form(
+    "{s} = {z} - {rmax}({z})",
+    "{e} = {exp}({s})",
+    "{n} = float({radd}({e}))",
+    "{m} = float({radd}({c}))",
+    "{y} = {log}({n}) * {m} - float({dot}({c}, {s}))",
+)
+_CE_ROWS_FWD = _Form(
+    "{s} = {z} - {rmax}({z}, axis=-1, keepdims=True)",
+    "{e} = {exp}({s})",
+    "{n} = {radd}({e}, axis=-1, keepdims=True)",
+    "{m} = {radd}({c}, axis=-1, keepdims=True)",
+    "{y} = float({vdot}({nplog}({n}), {m}) - {vdot}({c}, {s}))",
+)
+_CE_VEC_VJP = _Form(
+    "{t} = {e} / {n}", "if {m} != 1.0: {t} *= {m}", "{t} -= {c}", "if {g} != 1.0: {t} *= {g}"
+)
+_CE_ROWS_VJP = _Form("{t} = {e} / {n}", "{t} *= {m}", "{t} -= {c}", "if {g} != 1.0: {t} *= {g}")
+
+
+def _ce_forms(op: Any, ans: Any, vals: tuple[Any, ...], parents: tuple[int, ...]) -> Any:
+    """The forward and derivative forms of a cross-entropy of float64 logits with a target
+    that is a constant of the trace, if the forward gives the trace's loss (else ``None``)."""
+    if op is not functions._CROSS_ENTROPY_CONST_TARGET or parents[1] >= 0:
+        return None
+    z, c = vals
+    if not (_float_array(z, c) and z.dtype == np.float64 and z.shape == c.shape):
+        return None
+    if z.ndim == 1:
+        fwd, vjp = _CE_VEC_FWD, _CE_VEC_VJP
+    elif z.ndim == 2:
+        fwd, vjp = _CE_ROWS_FWD, _CE_ROWS_VJP
+    else:
+        return None
+    got = fwd.run({"z": z, "c": c})
+    y = got["y"]
+    if type(y) is not float or type(ans) is not float or y != ans:
+        return None
+    return fwd, vjp, got
+
+
+def _sweep(
+    w: _Writer, nodes: list[Any], out: int, seed: Any, n: int, fused: dict[int, Any]
+) -> tuple[list[Any], list[bool]]:
     """The reverse sweep of ``typedprop._core.backward``, run on the trace's values (its result
-    is the first call's answer) while writing the same steps as code for the replay."""
+    is the first call's answer) while writing the same steps as code for the replay. Also
+    which gradients the replay makes as new arrays of its own (``fresh``: no input shares
+    their memory)."""
     grads: list[Any] = [None] * (out + 1)
+    fresh = [False] * (out + 1)
     grads[out] = seed
     for i in range(out, n - 1, -1):
         g = grads[i]
@@ -598,7 +779,17 @@ def _sweep(w: _Writer, nodes: list[Any], out: int, seed: Any, n: int) -> list[An
         if type(g) is _Partial and not op.sparse:
             g = g.full()
             w.emit(f"g{i} = g{i}.full()")
-        args = _arg_names(w, vals, parents)
+            fresh[i] = False
+        names = _arg_list(w, vals, parents)
+        args = ", ".join(names)
+        if i in fused:
+            _, vjp, got = fused[i]
+            gk = _user_grads(op, pb(g), vals, parents)[0]
+            if _same(gk, vjp.run({"g": g, **{k: got[k] for k in "enmc"}})["t"]):
+                vjp.emit(w, {"g": f"g{i}", "t": "t", **_ce_holes(i, names[1])})
+                grads[parents[0]] = _accumulate(w, grads, fresh, gk, parents[0], "t", True)
+                continue
+            del fused[i]  # not the rule's gradient: the forward keeps the rule's pullback too
         if pb is None:
             vjps = op.vjps
             for k, p in enumerate(parents):
@@ -606,23 +797,41 @@ def _sweep(w: _Writer, nodes: list[Any], out: int, seed: Any, n: int) -> list[An
                     continue
                 gk = vjps[k](g, ans, *vals)
                 special = _matmul_vjp(op, k, g, vals) if op is _arith.MATMUL else None
+                form = None if special is None else _MM_FORMS.get(special[0])
+                new = True  # whether src is an array the replay made just now
                 if gk is g and (op, k) in _PASS_ON:
                     src = f"g{i}"
+                    new = fresh[i]
+                elif form is not None and _same(
+                    gk, form.run({"g": g, "x": vals[0], "y": vals[1]})["t"]
+                ):
+                    form.emit(w, {"g": f"g{i}", "x": names[0], "y": names[1], "t": "t"})
+                    src = "t"
                 elif special is not None and _same_value(gk, special[0](g, *vals)):
                     w.emit(f"t = {w.const('K', special[0])}(g{i}, {args})")
                     src = "t"
+                    new = False
                 elif (ones := _bias_ones(op, k, g, vals)) is not None and _same(
                     gk, np.dot(ones, cast(Any, g))
                 ):
                     w.emit(f"t = {w.const('D', np.dot)}({w.const('c', ones)}, g{i})")
                     src = "t"
+                elif (
+                    op is functions._LOGISTIC
+                    and _float_array(g, ans)
+                    and cast(Any, g).shape == ans.shape
+                    and _same(gk, _LOGISTIC_VJP.run({"g": g, "ans": ans})["t"])
+                ):
+                    _LOGISTIC_VJP.emit(w, {"g": f"g{i}", "ans": f"v{i}", "t": "t"})
+                    src = "t"
                 else:
                     w.emit(f"t = {w.const('J', vjps[k])}(g{i}, v{i}, {args})")
                     src = "t"
+                    new = False
                 if gk is None:
                     w.emit(f"if t is not None: raise {w.const('E', _diverged)}({op.name!r})")
                     continue
-                grads[p] = _accumulate(w, grads[p], gk, p, src)
+                grads[p] = _accumulate(w, grads, fresh, gk, p, src, new)
         else:
             gs = _user_grads(op, pb(g), vals, parents)
             w.emit(f"t = (pb{i}(g{i}),)" if op.bare else f"t = pb{i}(g{i})")
@@ -635,8 +844,9 @@ def _sweep(w: _Writer, nodes: list[Any], out: int, seed: Any, n: int) -> list[An
                 check = "is not None" if gk is None else "is None"
                 w.emit(f"if u {check}: raise {w.const('E', _diverged)}({op.name!r})")
                 if gk is not None:
-                    grads[p] = _accumulate(w, grads[p], gk, p, "u")
-    return grads[:n] + [None] * max(0, n - len(grads))
+                    grads[p] = _accumulate(w, grads, fresh, gk, p, "u", False)
+    pad = max(0, n - len(grads))
+    return grads[:n] + [None] * pad, fresh[:n] + [False] * pad
 
 
 def _forced(g: Any) -> Any:
@@ -644,16 +854,23 @@ def _forced(g: Any) -> Any:
     return g.thunk() if type(g) is Lazy else g
 
 
-def _accumulate(w: _Writer, cur: Any, gk: Any, p: int, src: str) -> Any:
-    """``accumulate`` as the eager sweep does it, with the same step written for the replay."""
+def _accumulate(
+    w: _Writer, grads: list[Any], fresh: list[bool], gk: Any, p: int, src: str, new: bool
+) -> Any:
+    """``accumulate`` as the eager sweep does it, with the same step written for the replay
+    (``new``: ``src`` is an array the replay made, which ``fresh[p]`` then says of ``g{p}``)."""
+    cur = grads[p]
     if cur is None:
         w.emit(f"g{p} = {src}")
+        fresh[p] = new
         return gk
     ta, tb = type(cur), type(gk)
     if (ta is np.ndarray or ta is float) and tb is not _Partial:
         w.emit(f"g{p} = g{p} + {src}")
+        fresh[p] = True  # a new array or a number
     else:
         w.emit(f"g{p} = {w.const('A', accumulate)}(g{p}, {src})")
+        fresh[p] = False
     return accumulate(cur, gk)
 
 
@@ -667,7 +884,13 @@ def _diverged(name: str) -> Exception:
 
 
 def _finish(
-    w: _Writer, trace: _Trace, found: list[Any], seed: Any, fresh_seed: bool, n: int
+    w: _Writer,
+    trace: _Trace,
+    found: list[Any],
+    fresh: list[bool],
+    seed: Any,
+    fresh_seed: bool,
+    n: int,
 ) -> tuple[Any, ...]:
     """The inputs' gradients in their types, as ``_Run.grads`` makes them, also as code."""
     results = []
@@ -688,8 +911,17 @@ def _finish(
     s = "s" if fresh_seed else w.const("S", seed)
     grads = "(" + "".join(f"{r}, " for r in names) + ")"
     flat = not fresh_seed and all(type(r) is np.ndarray for r in (*results, *trace.xs))
-    check = _flat_unaliased if flat else _unaliased
-    w.emit(f"grads = {w.const('U', check)}({grads}, ({inputs}, {s}))")
+    if (
+        flat
+        and all(name == f"g{i}" and fresh[i] for i, name in enumerate(names))
+        and len({id(r) for r in results}) == len(results)
+    ):
+        # each one a distinct array the replay made: nothing to un-alias (the trace's
+        # identities are the replay's: it passes a gradient on only where the trace did)
+        w.emit(f"grads = {grads}")
+    else:
+        check = _flat_unaliased if flat else _unaliased
+        w.emit(f"grads = {w.const('U', check)}({grads}, ({inputs}, {s}))")
     return _unaliased(tuple(results), (trace.xs, seed))
 
 
@@ -810,11 +1042,13 @@ class CompiledGrad(Generic[R]):
         if fresh:
             w.emit(f"s = {w.const('O', classes.one)}(v{out})")
         w.emit(f"g{out} = {'s' if fresh else w.const('S', seed)}")
-        found = _sweep(w, nodes, out, seed, n)
-        grads = _finish(w, trace, found, seed, fresh, n)
+        need = _ancestors(nodes, out, n)
+        fused = _fused(nodes, need, n)
+        found, made = _sweep(w, nodes, out, seed, n, fused)
+        grads = _finish(w, trace, found, made, seed, fresh, n)
         w.emit(f"return v{out}, grads")
         backward_lines, w.lines = w.lines, []
-        _forward(w, nodes, _ancestors(nodes, out, n), n, out)
+        _forward(w, nodes, need, n, out, fused)
         w.lines += backward_lines
         self._cache.put(key, w.build(n, f"compile_grad {self.__name__}"))
         return value, grads
@@ -858,7 +1092,8 @@ class CompiledEval(Generic[R]):
                 return value
             w = _Writer()
             nodes = trace.tape.nodes
-            _forward(w, nodes, _ancestors(nodes, out, len(xs)), len(xs), out)
+            need = _ancestors(nodes, out, len(xs))
+            _forward(w, nodes, need, len(xs), out, _fused(nodes, need, len(xs)))
             w.emit(f"return v{out}")
             self._cache.put(key, w.build(len(xs), f"compile_eval {self.__name__}"))
             return value
