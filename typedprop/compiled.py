@@ -971,8 +971,8 @@ class _Cache:
         self.traces += 1
 
 
-class CompiledGrad(Generic[R]):
-    """``grad_bp_n(f, *xs)`` and ``backprop_n(f, *xs)`` by replay of a trace per signature.
+class _Compiled(Generic[R]):
+    """What a compiled function keeps: ``f``, its traces by signature, and the fallback rule.
 
     ``traces`` counts the traces made so far; ``clear()`` drops them (after changing what ``f``
     closes over, say).
@@ -994,6 +994,10 @@ class CompiledGrad(Generic[R]):
     def clear(self) -> None:
         """Forget every trace: the next call of each signature traces ``f`` again."""
         self._cache.entries.clear()
+
+
+class CompiledGrad(_Compiled[R]):
+    """``grad_bp_n(f, *xs)`` and ``backprop_n(f, *xs)`` by replay of a trace per signature."""
 
     def __call__(self, *xs: Any) -> tuple[Any, ...]:
         entry = self._cache.entries.get(_signature(xs))
@@ -1054,25 +1058,8 @@ class CompiledGrad(Generic[R]):
         return value, grads
 
 
-class CompiledEval(Generic[R]):
+class CompiledEval(_Compiled[R]):
     """``eval_bp_n(f, *xs)`` by replay of a trace per signature (the forward pass only)."""
-
-    def __init__(self, f: Callable[..., BVar[R]], fallback: bool, max_traces: int) -> None:
-        self.f = f
-        self.fallback = fallback
-        self._cache = _Cache(max_traces)
-        self.__wrapped__ = f
-        self.__name__ = getattr(f, "__name__", "f")
-        self.__doc__ = getattr(f, "__doc__", None)
-
-    @property
-    def traces(self) -> int:
-        """How many times ``f`` has been traced."""
-        return self._cache.traces
-
-    def clear(self) -> None:
-        """Forget every trace."""
-        self._cache.entries.clear()
 
     def __call__(self, *xs: Any) -> R:
         key = _signature(xs)
