@@ -291,7 +291,7 @@ class Cluster:
         self, workers: int = 2, *, keep_freed_memory: bool = True, **local_cluster_options: Any
     ) -> None:
         distributed = _distributed()
-        import dask
+        import dask.config
 
         options: dict[str, Any] = {
             "n_workers": workers,
