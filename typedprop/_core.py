@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import operator
 import threading
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, Protocol, TypeVar, overload
@@ -378,34 +379,22 @@ class BVar(Generic[T_co]):
     # --- comparisons: values only, no gradient ---
 
     def __lt__(self, other: object) -> Any:
-        if self._tape.tracing or (type(other) is BVar and other._tape.tracing):
-            _traced_read(self, other, "a comparison (<)")
-        return deep_value(self) < deep_value(other)
+        return _compared(self, other, operator.lt, "<")
 
     def __le__(self, other: object) -> Any:
-        if self._tape.tracing or (type(other) is BVar and other._tape.tracing):
-            _traced_read(self, other, "a comparison (<=)")
-        return deep_value(self) <= deep_value(other)
+        return _compared(self, other, operator.le, "<=")
 
     def __gt__(self, other: object) -> Any:
-        if self._tape.tracing or (type(other) is BVar and other._tape.tracing):
-            _traced_read(self, other, "a comparison (>)")
-        return deep_value(self) > deep_value(other)
+        return _compared(self, other, operator.gt, ">")
 
     def __ge__(self, other: object) -> Any:
-        if self._tape.tracing or (type(other) is BVar and other._tape.tracing):
-            _traced_read(self, other, "a comparison (>=)")
-        return deep_value(self) >= deep_value(other)
+        return _compared(self, other, operator.ge, ">=")
 
     def __eq__(self, other: object) -> Any:
-        if self._tape.tracing or (type(other) is BVar and other._tape.tracing):
-            _traced_read(self, other, "a comparison (==)")
-        return deep_value(self) == deep_value(other)
+        return _compared(self, other, operator.eq, "==")
 
     def __ne__(self, other: object) -> Any:
-        if self._tape.tracing or (type(other) is BVar and other._tape.tracing):
-            _traced_read(self, other, "a comparison (!=)")
-        return deep_value(self) != deep_value(other)
+        return _compared(self, other, operator.ne, "!=")
 
     __hash__ = None  # type: ignore[assignment]  # equality compares values
 
@@ -428,6 +417,13 @@ class BVar(Generic[T_co]):
                     f".{name} (or split_bv(x).{name})"
                 )
             raise AttributeError(f"'BVar' object has no attribute {name!r}")
+
+
+def _compared(x: BVar[Any], y: object, op: Callable[[Any, Any], Any], symbol: str) -> Any:
+    """A comparison of values (no gradient); a compile trace is told, as it decides a branch."""
+    if x._tape.tracing or (type(y) is BVar and y._tape.tracing):
+        _traced_read(x, y, f"a comparison ({symbol})")
+    return op(deep_value(x), deep_value(y))
 
 
 def _traced_read(x: Any, y: Any, what: str) -> None:
