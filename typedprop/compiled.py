@@ -17,7 +17,6 @@ decided by a traced value, a value read out of a ``BVar`` and fed back as a cons
 
 from __future__ import annotations
 
-import importlib
 import linecache
 import math
 import operator
@@ -667,43 +666,7 @@ def _float_array(*vs: Any) -> bool:
     return all(type(v) is np.ndarray and v.ndim >= 1 and v.dtype.kind == "f" for v in vs)
 
 
-def _numpy_errors() -> tuple[Any, Any]:
-    """numpy's context variable holding the error settings, and its maker of settings
-    (numpy >= 2; ``None`` where numpy keeps them otherwise)."""
-    try:
-        umath = importlib.import_module("numpy._core._multiarray_umath")
-    except ImportError:  # pragma: no cover (numpy 1.x)
-        return None, None
-    var, make = getattr(umath, "_extobj_contextvar", None), getattr(umath, "_make_extobj", None)
-    return (var, make) if var is not None and make is not None else (None, None)
-
-
-_errors, _make_errors = _numpy_errors()
-_QUIET: tuple[Any, Any] = (None, None)  # the last settings seen, and the same with over=ignore
-
-
-def _exp_quietly(r: Any) -> None:
-    """``with np.errstate(over="ignore"): np.exp(r, out=r)``, logistic's own step, at a third
-    of its cost: the settings with overflow ignored are made once per settings object (one
-    is never changed: ``np.errstate`` and ``np.seterr*`` put a new one in place)."""
-    global _QUIET
-    if _errors is None:  # pragma: no cover
-        with np.errstate(over="ignore"):
-            np.exp(r, out=r)
-        return
-    now = _errors.get()
-    seen, quiet = _QUIET
-    if seen is not now:
-        quiet = _make_errors(over="ignore")  # the current settings, overflow ignored
-        _QUIET = (now, quiet)
-    token = _errors.set(quiet)
-    try:
-        np.exp(r, out=r)
-    finally:
-        _errors.reset(token)
-
-
-_FUNCS["exp_quietly"] = _exp_quietly
+_FUNCS["exp_quietly"] = functions._exp_quietly
 _LOGISTIC_FWD = _Form(
     "{y} = {neg}({x})", "{exp_quietly}({y})", "{y} += 1.0", "{recip}({y}, out={y})"
 )

@@ -9,6 +9,7 @@ For linear algebra (``dot``, ``outer``, norms) see ``typedprop.linalg``.
 
 from __future__ import annotations
 
+import importlib
 import math
 from typing import TYPE_CHECKING, Any, Literal, TypeAlias, TypeVar, overload
 
@@ -99,6 +100,43 @@ _ATANH = Op("atanh", 1, fwd=np.arctanh, vjps=(lambda g, ans, x: g * _pow(1.0 - x
 _SIGN = Op("sign", 1, fwd=np.sign, vjps=(None,))
 
 
+def _numpy_errors() -> tuple[Any, Any]:
+    """numpy's context variable holding the error settings, and its maker of settings
+    (numpy >= 2; ``None`` where numpy keeps them otherwise)."""
+    try:
+        umath = importlib.import_module("numpy._core._multiarray_umath")
+    except ImportError:  # pragma: no cover (numpy 1.x)
+        return None, None
+    var, make = getattr(umath, "_extobj_contextvar", None), getattr(umath, "_make_extobj", None)
+    return (var, make) if var is not None and make is not None else (None, None)
+
+
+_errors, _make_errors = _numpy_errors()
+_QUIET: tuple[Any, Any] = (None, None)  # the last settings seen, and the same with over=ignore
+
+
+def _exp_quietly(r: Any) -> None:
+    """``with np.errstate(over="ignore"): np.exp(r, out=r)``, logistic's own step (eager and
+    in a compiled replay) at a third of its cost: the settings with overflow ignored are made
+    once per settings object (one is never changed: ``np.errstate`` and ``np.seterr*`` put a
+    new one in place)."""
+    global _QUIET
+    if _errors is None:  # pragma: no cover
+        with np.errstate(over="ignore"):
+            np.exp(r, out=r)
+        return
+    now = _errors.get()
+    seen, quiet = _QUIET
+    if seen is not now:
+        quiet = _make_errors(over="ignore")  # the current settings, overflow ignored
+        _QUIET = (now, quiet)
+    token = _errors.set(quiet)
+    try:
+        np.exp(r, out=r)
+    finally:
+        _errors.reset(token)
+
+
 def _logistic(x: Any) -> Any:
     # 1 / (1 + exp(-x)) is accurate on the whole line (the tanh form, 0.5 tanh(x / 2) + 0.5,
     # cancels for x << 0: 0.0 below -37); exp(-x) overflows to inf below -709, where the answer,
@@ -111,8 +149,7 @@ def _logistic(x: Any) -> Any:
         return 1.0 / (1.0 + e) if x >= 0 else e / (1.0 + e)
     if t is np.ndarray and x.ndim and x.dtype.kind == "f":
         r = np.negative(x)
-        with np.errstate(over="ignore"):
-            np.exp(r, out=r)
+        _exp_quietly(r)
         r += 1.0
         np.reciprocal(r, out=r)
         return r
