@@ -393,23 +393,42 @@ def arguments(description: str | None) -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: list[str] | None = None) -> float:
-    """Parse the arguments, load and check the data, train, report; the final test accuracy."""
-    parser = arguments(__doc__)
-    args = parser.parse_args(argv)
-    rng = np.random.default_rng(args.seed)
+def load_or_exit(
+    parser: argparse.ArgumentParser, args: argparse.Namespace, rng: np.random.Generator
+) -> tuple[Array, Any, Array, Any]:
+    """The data the arguments name, or the program's exit with the reason it cannot be read."""
     try:
-        data = load(args, rng)
+        return load(args, rng)
     except (DataError, OSError) as e:
         parser.exit(2, f"{parser.prog}: error: {e}\n")
-    started = time.perf_counter()
-    net, history, accuracy = train(args, data, rng)
+
+
+def report(
+    args: argparse.Namespace,
+    data: tuple[Array, Any, Array, Any],
+    net: Network,
+    history: list[float],
+    accuracy: float,
+    started: float,
+) -> None:
+    """The final accuracy and time; the network saved and the plot drawn if asked for."""
     print(f"test accuracy {accuracy:.2%} after {time.perf_counter() - started:.1f} s")
     if args.save:
         save(args.save, net)
         print(f"saved {args.save}")
     if args.plot:
         plot(args.plot, net, history, data[2], data[3])
+
+
+def main(argv: list[str] | None = None) -> float:
+    """Parse the arguments, load and check the data, train, report; the final test accuracy."""
+    parser = arguments(__doc__)
+    args = parser.parse_args(argv)
+    rng = np.random.default_rng(args.seed)
+    data = load_or_exit(parser, args, rng)
+    started = time.perf_counter()
+    net, history, accuracy = train(args, data, rng)
+    report(args, data, net, history, accuracy, started)
     return accuracy
 
 

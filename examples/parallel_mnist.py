@@ -36,18 +36,16 @@ if __package__ in (None, ""):  # run as a script: make the repository (and examp
 from examples.mnist import (
     CLASSES,
     Array,
-    DataError,
     Network,
     _positive,
     arguments,
     initial,
-    load,
-    plot,
+    load_or_exit,
     predict,
     progress_bar,
+    report,
 )
 from typedprop import BVar, auto, parallel
-from typedprop.checkpoint import save
 from typedprop.data import batches
 from typedprop.functions import cross_entropy
 from typedprop.linalg import Mat, as_mat
@@ -113,10 +111,7 @@ def main(argv: list[str] | None = None) -> float:
     parser.add_argument("--address", help="a running Dask scheduler's address, instead")
     args = parser.parse_args(argv)
     rng = np.random.default_rng(args.seed)
-    try:
-        data = load(args, rng)
-    except (DataError, OSError) as e:
-        parser.exit(2, f"{parser.prog}: error: {e}\n")
+    data = load_or_exit(parser, args, rng)
     cluster: AbstractContextManager[Any] = (
         nullcontext() if args.address else parallel.Cluster(workers=args.workers)
     )
@@ -127,12 +122,7 @@ def main(argv: list[str] | None = None) -> float:
             print(f"{len(sharded)} parts of the training images on the workers", flush=True)
             began = time.perf_counter()
             net, history, accuracy = train(args, data, rng, sharded)
-    print(f"test accuracy {accuracy:.2%} after {time.perf_counter() - began:.1f} s")
-    if args.save:
-        save(args.save, net)
-        print(f"saved {args.save}")
-    if args.plot:
-        plot(args.plot, net, history, data[2], data[3])
+    report(args, data, net, history, accuracy, began)
     return accuracy
 
 
