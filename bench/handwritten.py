@@ -31,28 +31,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from numpy.typing import NDArray
 
-Array = NDArray[np.float64]
-Params = tuple[Array, Array, Array, Array, Array, Array]
-Grads = tuple[Array, ...]
+from bench.network import Array, Grads, Params, _logistic, _logistic_inplace
+
 GradFn = Callable[[Params, Array, Array], Grads]
 LossFn = Callable[[Params, Array, Array], float]
-
-
-def _logistic(z: Array) -> Array:
-    r: Array = 1.0 / (1.0 + np.exp(-z))
-    return r
-
-
-def _logistic_inplace(z: Array) -> Array:
-    """``1 / (1 + exp(-z))`` in ``z``'s own memory."""
-    np.negative(z, out=z)
-    with np.errstate(over="ignore"):
-        np.exp(z, out=z)
-    z += 1.0
-    np.divide(1.0, z, out=z)
-    return z
 
 
 # a (.., n) input and a (.., m) output gradient -> the weight gradient, (n, m) or (m, n)
