@@ -62,8 +62,8 @@ from bench._harness import (
     table,
     warn_if_noisy,
 )
-from bench.handwritten import Array, Grads, Params, grad_forms, loss_forms
-from bench.network import make_problem
+from bench.handwritten import grad_forms, loss_forms
+from bench.network import Array, Grads, Params, make_problem
 from typedprop import BVar, eval_bp_n, grad_bp, grad_bp_n, model
 from typedprop.functions import cross_entropy, logistic
 from typedprop.linalg import Mat, Vec
